@@ -1,0 +1,133 @@
+"""One gateway server process: build, serve, drain, stop.
+
+Shutdown is ordered (SIGTERM or SIGINT):
+  1. health turns NOT_SERVING everywhere, at once;
+  2. for `drain_seconds` the server keeps serving, so load balancers and
+     Kubernetes notice and stop sending traffic here;
+  3. `server.stop(grace_seconds)`: new calls are refused, in-flight calls
+     (streams included) get the grace period to finish, then are cancelled;
+  4. the providers' HTTP clients are closed.
+A second signal skips what is left of the drain period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from llmgateway.v1 import (
+    chat_pb2_grpc,
+    completions_pb2_grpc,
+    embeddings_pb2_grpc,
+    local_models_pb2_grpc,
+    models_pb2_grpc,
+)
+
+from ..config.schema import GatewayConfig
+from ..gateway import Gateway
+from ..servicers.chat import ChatServicer
+from ..servicers.completions import CompletionServicer
+from ..servicers.embeddings import EmbeddingServicer
+from ..servicers.local_models import LocalModelServicer
+from ..servicers.models import ModelServicer
+from ..servicers.names import SERVICE_NAMES
+from .health import GatewayHealth
+
+log = logging.getLogger("llm_gateway.server")
+
+
+def server_options(config: GatewayConfig) -> list[tuple[str, int]]:
+    max_bytes = config.server.max_message_mb * 1024 * 1024
+    return [
+        # Several worker processes bind the same port (see workers.py).
+        ("grpc.so_reuseport", 1),
+        ("grpc.max_receive_message_length", max_bytes),
+        ("grpc.max_send_message_length", max_bytes),
+        # Let clients keep idle connections alive with pings (long streams,
+        # connection pools behind NATs).
+        ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+        ("grpc.keepalive_permit_without_calls", 1),
+    ]
+
+
+class GatewayServer:
+    def __init__(self, config: GatewayConfig, gateway: Gateway | None = None) -> None:
+        self.config = config
+        self.gateway = gateway or Gateway.from_config(config)
+        self.health = GatewayHealth()
+        self.server = grpc.aio.server(options=server_options(config))
+        self.port = 0
+        self._stopping = asyncio.Event()
+        self._skip_drain = asyncio.Event()
+
+    def _register(self) -> None:
+        g = self.gateway
+        chat_pb2_grpc.add_ChatServiceServicer_to_server(ChatServicer(g), self.server)
+        embeddings_pb2_grpc.add_EmbeddingServiceServicer_to_server(EmbeddingServicer(g),
+                                                                   self.server)
+        models_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(g), self.server)
+        completions_pb2_grpc.add_CompletionServiceServicer_to_server(CompletionServicer(g),
+                                                                     self.server)
+        local_models_pb2_grpc.add_LocalModelServiceServicer_to_server(LocalModelServicer(g),
+                                                                      self.server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        if self.config.server.reflection:
+            names = (*SERVICE_NAMES,
+                     health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                     reflection.SERVICE_NAME)
+            reflection.enable_server_reflection(names, self.server)
+
+    async def start(self, address: str | None = None) -> int:
+        address = address or self.config.server.address
+        await self.gateway.start()
+        self._register()
+        self.port = self.server.add_insecure_port(address)
+        if self.port == 0:
+            raise OSError(f"cannot listen on {address}")
+        await self.server.start()
+        await self.health.mark_serving()
+        return self.port
+
+    def request_stop(self) -> None:
+        """Signal handler: the first call starts shutdown, the second skips
+        the rest of the drain period."""
+        if self._stopping.is_set():
+            self._skip_drain.set()
+        self._stopping.set()
+
+    async def wait_and_shutdown(self) -> None:
+        await self._stopping.wait()
+        drain = self.config.server.drain_seconds
+        grace = self.config.server.grace_seconds
+        log.info("draining", extra={"drain_seconds": drain, "grace_seconds": grace})
+        await self.health.enter_graceful_shutdown()
+        if drain > 0:
+            try:
+                await asyncio.wait_for(self._skip_drain.wait(), timeout=drain)
+            except TimeoutError:
+                pass
+        await self.server.stop(grace)
+        await self.gateway.aclose()
+        log.info("stopped")
+
+
+async def serve(config: GatewayConfig, address: str | None = None,
+                on_ready: Callable[[int], None] | None = None) -> None:
+    """Runs one server until SIGTERM/SIGINT, then shuts down in order."""
+    server = GatewayServer(config)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, server.request_stop)
+    try:
+        port = await server.start(address)
+    except BaseException:
+        await server.gateway.aclose()
+        raise
+    if on_ready is not None:
+        on_ready(port)
+    await server.wait_and_shutdown()

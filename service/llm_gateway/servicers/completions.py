@@ -1,0 +1,42 @@
+"""CompletionService: prompt in, text out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+from llmgateway.v1 import completions_pb2, completions_pb2_grpc
+
+from ..api.completions import (
+    completion_event_to_proto,
+    completion_request_from_proto,
+    completion_response_to_proto,
+)
+from ..gateway import Gateway
+from .rpc import Call, server_stream, unary
+
+
+class CompletionServicer(completions_pb2_grpc.CompletionServiceServicer):
+    def __init__(self, gateway: Gateway) -> None:
+        self._gateway = gateway
+
+    @unary("Complete")
+    async def Complete(self, request: completions_pb2.CompleteRequest,
+                       context: grpc.aio.ServicerContext, call: Call
+                       ) -> completions_pb2.CompleteResponse:
+        core = completion_request_from_proto(request.input, request.metadata)
+        call.model = core.model
+        response = await self._gateway.complete(core, request_id=call.request_id,
+                                                deadline=call.deadline)
+        call.provider = response.provider
+        return completion_response_to_proto(response)
+
+    @server_stream("StreamComplete")
+    async def StreamComplete(self, request: completions_pb2.StreamCompleteRequest,
+                             context: grpc.aio.ServicerContext, call: Call
+                             ) -> AsyncIterator[completions_pb2.StreamCompleteResponse]:
+        core = completion_request_from_proto(request.input, request.metadata)
+        call.model = core.model
+        async for event in self._gateway.stream_complete(core, request_id=call.request_id,
+                                                         deadline=call.deadline):
+            yield completion_event_to_proto(event)

@@ -1,0 +1,33 @@
+"""Fixtures shared by every test directory. The fakes themselves live in
+tests/support/; this file only wires them up."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import grpc
+import pytest
+
+from tests.support.fake_upstream import FakeUpstream
+from tests.support.inprocess import serving
+
+
+@pytest.fixture(scope="session")
+def upstream_server() -> Iterator[FakeUpstream]:
+    server = FakeUpstream()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def upstream(upstream_server: FakeUpstream) -> FakeUpstream:
+    """The loopback fake provider, with no routes and no recorded requests."""
+    upstream_server.reset()
+    return upstream_server
+
+
+@pytest.fixture
+async def channel() -> AsyncIterator[grpc.aio.Channel]:
+    """A channel to an in-process gateway serving the echo provider."""
+    async with serving() as ch:
+        yield ch

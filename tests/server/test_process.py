@@ -1,0 +1,181 @@
+"""The real gateway process over a real socket: what Kubernetes and callers
+see. One process per test module serves the read-only tests; lifecycle tests
+start their own."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from llmgateway.v1 import (
+    chat_pb2,
+    chat_pb2_grpc,
+    common_pb2,
+    embeddings_pb2,
+    embeddings_pb2_grpc,
+    models_pb2,
+    models_pb2_grpc,
+)
+
+from tests.support.gateway_process import GatewayProcess
+from tests.support.grpc_helpers import chat_input, rich_error
+from tests.support.stream import rebuild
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+def write_config(tmp: Path, drain: float = 0, grace: float = 30) -> Path:
+    path = tmp / "gateway.yaml"
+    path.write_text(f"""
+server:
+  drain_seconds: {drain}
+  grace_seconds: {grace}
+providers:
+  echo: {{}}
+aliases:
+  fast: echo/echo
+""")
+    return path
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
+    with GatewayProcess(write_config(tmp_path_factory.mktemp("gw"))) as process:
+        yield process
+
+
+def test_unary_stream_embed_and_models(gateway: GatewayProcess) -> None:
+    with gateway.channel() as ch:
+        chat = chat_pb2_grpc.ChatServiceStub(ch)
+        reply = chat.Chat(chat_pb2.ChatRequest(input=chat_input("fast", "over the wire")),
+                          timeout=10)
+        assert reply.message.parts[0].text == "over the wire"
+        events = list(chat.StreamChat(chat_pb2.StreamChatRequest(
+            input=chat_input("fast", "over the wire")), timeout=10))
+        assert [e.WhichOneof("event") for e in events].count("done") == 1
+        rebuilt = rebuild(events)
+        rebuilt.request_id, rebuilt.upstream_request_id = reply.request_id, reply.upstream_request_id
+        assert rebuilt == reply
+        vectors = embeddings_pb2_grpc.EmbeddingServiceStub(ch).Embed(
+            embeddings_pb2.EmbedRequest(model="echo/echo-embed",
+                                        inputs=[embeddings_pb2.EmbedInput(text="x")]),
+            timeout=10)
+        assert len(vectors.embeddings[0].values) == 16
+        models = models_pb2_grpc.ModelServiceStub(ch).ListModels(
+            models_pb2.ListModelsRequest(page_size=1), timeout=10)
+        assert models.models[0].name == "echo/echo" and models.next_page_token
+
+
+def test_health_for_kubernetes(gateway: GatewayProcess) -> None:
+    with gateway.channel() as ch:
+        health = health_pb2_grpc.HealthStub(ch)
+        for name in ("", "liveness", "readiness", "llmgateway.v1.ChatService",
+                     "llmgateway.v1.EmbeddingService", "llmgateway.v1.ModelService",
+                     "llmgateway.v1.CompletionService", "llmgateway.v1.LocalModelService"):
+            reply = health.Check(health_pb2.HealthCheckRequest(service=name), timeout=5)
+            assert reply.status == SERVING, name
+        with pytest.raises(grpc.RpcError) as exc:
+            health.Check(health_pb2.HealthCheckRequest(service="no.such.Service"), timeout=5)
+        assert exc.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_reflection_lists_every_service(gateway: GatewayProcess) -> None:
+    with gateway.channel() as ch:
+        stub = reflection_pb2_grpc.ServerReflectionStub(ch)
+        replies = stub.ServerReflectionInfo(
+            iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5)
+        names = {s.name for r in replies for s in r.list_services_response.service}
+    assert {"llmgateway.v1.ChatService", "llmgateway.v1.EmbeddingService",
+            "llmgateway.v1.ModelService", "grpc.health.v1.Health"} <= names
+
+
+def test_deadline_is_enforced(gateway: GatewayProcess) -> None:
+    slow = chat_input("echo", "slow", provider_options=common_pb2.ProviderOptions(
+        json_by_provider={"echo": '{"delay_ms": 5000}'}))
+    with gateway.channel() as ch:
+        with pytest.raises(grpc.RpcError) as exc:
+            chat_pb2_grpc.ChatServiceStub(ch).Chat(chat_pb2.ChatRequest(input=slow), timeout=0.3)
+    assert exc.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    entry = gateway.wait_for_log(lambda e: e.get("rpc") == "Chat" and e.get("code") == "CANCELLED",
+                                 timeout=10)
+    assert entry["model"] == "echo"
+
+
+def test_errors_over_the_wire(gateway: GatewayProcess) -> None:
+    with gateway.channel() as ch:
+        with pytest.raises(grpc.RpcError) as exc:
+            chat_pb2_grpc.ChatServiceStub(ch).Chat(
+                chat_pb2.ChatRequest(input=chat_input("unknown-model")), timeout=5)
+    err = rich_error(exc.value)
+    assert (err.code, err.reason, err.domain) == (grpc.StatusCode.NOT_FOUND, "MODEL_NOT_FOUND",
+                                                  "llmgateway")
+
+
+def test_sigterm_drains_and_finishes_a_stream_in_flight(tmp_path: Path) -> None:
+    process = GatewayProcess(write_config(tmp_path, drain=0.5)).start()
+    try:
+        with process.channel() as ch:
+            # A stream that takes a while: 20 words, 50 ms apart.
+            words = " ".join(f"w{i}" for i in range(20))
+            stream = chat_pb2_grpc.ChatServiceStub(ch).StreamChat(chat_pb2.StreamChatRequest(
+                input=chat_input("echo", words, provider_options=common_pb2.ProviderOptions(
+                    json_by_provider={"echo": '{"chunk_delay_ms": 50}'}))), timeout=30)
+            first = next(stream)
+            assert first.WhichOneof("event") == "start"
+            watch = health_pb2_grpc.HealthStub(ch).Watch(
+                health_pb2.HealthCheckRequest(service="readiness"), timeout=30)
+            assert next(watch).status == SERVING
+            process.signal(signal.SIGTERM)
+            # Health turns NOT_SERVING at once, while the stream is in flight.
+            assert next(watch).status == NOT_SERVING
+            rest = list(stream)
+        kinds = [e.WhichOneof("event") for e in rest]
+        assert kinds[-1] == "done" and kinds.count("text_delta") == 20
+        assert process.wait(timeout=30) == 0
+        messages = [e["msg"] for e in process.entries()]
+        assert messages.index("draining") < messages.index("stopped")
+    finally:
+        process.stop()
+
+
+def test_workers_share_one_port(tmp_path: Path) -> None:
+    process = GatewayProcess(write_config(tmp_path), workers=2).start()
+    try:
+        pids = set()
+        for i in range(24):
+            with grpc.insecure_channel(process.address, options=[
+                    ("grpc.use_local_subchannel_pool", 1)]) as ch:
+                chat_pb2_grpc.ChatServiceStub(ch).Chat(chat_pb2.ChatRequest(
+                    input=chat_input("echo"), metadata=common_pb2.RequestMetadata(
+                        request_id=f"conn-{i}")), timeout=10)
+        for i in range(24):
+            entry = process.wait_for_log(lambda e, i=i: e.get("request_id") == f"conn-{i}", 10)
+            pids.add(entry["pid"])
+        assert len(pids) == 2
+        assert process.stop() == 0
+    finally:
+        process.stop()
+
+
+def test_health_watch_does_not_hold_shutdown(tmp_path: Path) -> None:
+    process = GatewayProcess(write_config(tmp_path, grace=60)).start()
+    try:
+        with process.channel() as ch:
+            watch = health_pb2_grpc.HealthStub(ch).Watch(health_pb2.HealthCheckRequest(),
+                                                          timeout=60)
+            assert next(watch).status == SERVING
+            done = threading.Event()
+            threading.Thread(target=lambda: (list(watch), done.set()), daemon=True).start()
+            process.signal(signal.SIGTERM)
+            # Without the Watch fix the process would wait out the 60 s grace.
+            assert process.wait(timeout=20) == 0
+            assert done.wait(10)
+    finally:
+        process.stop()
