@@ -61,7 +61,8 @@ def test_unary_stream_embed_and_models(gateway: GatewayProcess) -> None:
             input=chat_input("fast", "over the wire")), timeout=10))
         assert [e.WhichOneof("event") for e in events].count("done") == 1
         rebuilt = rebuild(events)
-        rebuilt.request_id, rebuilt.upstream_request_id = reply.request_id, reply.upstream_request_id
+        rebuilt.request_id = reply.request_id
+        rebuilt.upstream_request_id = reply.upstream_request_id
         assert rebuilt == reply
         vectors = embeddings_pb2_grpc.EmbeddingServiceStub(ch).Embed(
             embeddings_pb2.EmbedRequest(model="echo/echo-embed",

@@ -73,7 +73,8 @@ class GatewayProcess:
             try:
                 line = self._lines.get(timeout=timeout)
             except queue.Empty:
-                raise TimeoutError(f"no matching log line; log so far:\n{self.log_text()}") from None
+                raise TimeoutError(
+                    f"no matching log line; log so far:\n{self.log_text()}") from None
             if line is None:
                 raise RuntimeError(f"gateway exited; log:\n{self.log_text()}")
             try:

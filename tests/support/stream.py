@@ -46,7 +46,8 @@ def rebuild(events: Iterable[chat_pb2.StreamChatResponse]) -> chat_pb2.ChatRespo
             out.usage.CopyFrom(e.usage.usage)
         elif kind == "done":
             d = e.done
-            out.finish_reason, out.provider_finish_reason = d.finish_reason, d.provider_finish_reason
+            out.finish_reason = d.finish_reason
+            out.provider_finish_reason = d.provider_finish_reason
             out.stop_sequence = d.stop_sequence
             out.usage.CopyFrom(d.usage)
     out.message.parts.extend(parts[i] for i in sorted(parts))
