@@ -166,7 +166,11 @@ class FakeUpstream:
                     handler = self._routes.get((request.method, request.path))
                     self._changed.notify_all()
                 response = _resolve(handler, request)
-                keep_open = await self._respond(response, exchange, reader, writer)
+                try:
+                    keep_open = await self._respond(response, exchange, reader, writer)
+                except ConnectionError:
+                    exchange.closed.set()  # the client went away while we wrote
+                    return
                 exchange.finished.set()
                 if not keep_open:
                     return

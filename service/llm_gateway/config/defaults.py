@@ -1,29 +1,23 @@
 """The embedded default configuration: used when no file is given.
 
 It always has the `echo` provider, and adds each real provider whose standard
-environment variables are set, so `llm-gateway` with OPENAI_API_KEY exported
-serves OpenAI with no file at all.
+environment variables are set (each provider type says which, in
+providers/registry.py), so `llm-gateway` with OPENAI_API_KEY exported serves
+OpenAI with no file at all. A provider is named after its type.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
-
-# (provider name, required env vars, settings built from the environment).
-# Entries whose type is not registered are skipped.
-EnvRule = tuple[str, tuple[str, ...], Callable[[Mapping[str, str]], dict[str, Any]]]
-
-ENV_PROVIDERS: list[EnvRule] = []
 
 
 def default_config(env: Mapping[str, str]) -> dict[str, Any]:
     from ..providers.registry import SPECS
 
     providers: dict[str, Any] = {"echo": {"type": "echo"}}
-    for name, required, settings in ENV_PROVIDERS:
-        if all(env.get(var) for var in required):
-            entry = settings(env)
-            if entry.get("type", name) in SPECS:
-                providers[name] = entry
+    for spec in SPECS.values():
+        settings = spec.from_env(env) if spec.from_env else None
+        if settings is not None:
+            providers[spec.type] = settings
     return {"providers": providers}

@@ -13,7 +13,7 @@ import asyncio
 import math
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from ..core.completions import CompletionEvent, CompletionRequest, CompletionResponse
 from ..core.embeddings import EmbedRequest, EmbedResponse
@@ -57,7 +57,7 @@ class Provider(Protocol):
     """What the gateway needs from a provider adapter."""
 
     name: str  # the configured provider name ("openai", "vllm-prod", ...)
-    type: ClassVar[str]  # the wire family ("openai", "anthropic", ...)
+    type: str  # the provider type ("openai", "vllm", "anthropic", ...)
 
     def model_info(self, model_id: str) -> ModelInfo | None:
         """The model's identity and capabilities, or None if it is not served."""
@@ -116,12 +116,15 @@ class ProviderBase:
     """Shared behaviour: the model catalogue, and refusal of every operation
     an adapter does not implement."""
 
-    type: ClassVar[str] = ""
+    # The wire family; an instance may narrow it to a preset ("vllm").
+    type: str = ""
     # What the adapter implements for each kind of model. Per-model config can
     # only turn capabilities off (a model cannot gain what the adapter lacks).
-    chat_capabilities: ClassVar[Capabilities] = Capabilities()
-    embedding_capabilities: ClassVar[Capabilities] = Capabilities()
-    chat_input_modalities: ClassVar[tuple[Modality, ...]] = (Modality.TEXT,)
+    # (Adapters whose features depend on configuration set these per instance
+    # before calling ProviderBase.__init__.)
+    chat_capabilities: Capabilities = Capabilities()
+    embedding_capabilities: Capabilities = Capabilities()
+    chat_input_modalities: tuple[Modality, ...] = (Modality.TEXT,)
 
     def __init__(
         self,

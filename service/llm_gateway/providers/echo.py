@@ -29,7 +29,7 @@ import hashlib
 import math
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import orjson
 
@@ -140,13 +140,13 @@ class _Reply:
 
 
 class EchoProvider(ProviderBase):
-    type: ClassVar[str] = "echo"
-    chat_capabilities: ClassVar[Capabilities] = Capabilities(
+    type = "echo"
+    chat_capabilities = Capabilities(
         chat=True, streaming=True, tools=True, parallel_tool_calls=True, vision=True,
         structured_output=True, reasoning=True, text_completion=True, token_counting=True,
     )
-    embedding_capabilities: ClassVar[Capabilities] = Capabilities(embeddings=True)
-    chat_input_modalities: ClassVar[tuple[Modality, ...]] = (Modality.TEXT, Modality.IMAGE)
+    embedding_capabilities = Capabilities(embeddings=True)
+    chat_input_modalities = (Modality.TEXT, Modality.IMAGE)
 
     def __init__(self, name: str = "echo", models: Sequence[ModelSpec] = DEFAULT_MODELS,
                  *, allow_unlisted_models: bool = False) -> None:

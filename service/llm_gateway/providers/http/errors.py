@@ -1,0 +1,115 @@
+"""Upstream HTTP failures -> core errors: the table every adapter shares.
+
+Adapters parse their provider's error body into an `UpstreamProblem` (what
+the provider said); `to_error` picks the core error from the HTTP status and
+the problem's hints.
+
+| upstream                      | core error (gRPC code)                        |
+|-------------------------------|-----------------------------------------------|
+| 400, 409, 413, 422            | UpstreamInvalidRequest (INVALID_ARGUMENT), or |
+|                               | ContextLengthExceeded / ContentFiltered       |
+| 401, 403                      | UpstreamAuthFailed (INTERNAL)                 |
+| 404                           | UpstreamModelNotFound (NOT_FOUND)             |
+| 408, 504                      | UpstreamTimeout (DEADLINE_EXCEEDED)           |
+| 429                           | UpstreamRateLimited (RESOURCE_EXHAUSTED)      |
+| 502, 503, 529                 | UpstreamUnavailable (UNAVAILABLE)             |
+| 500 and anything else         | UpstreamFailure (INTERNAL)                    |
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ...core.errors import (
+    ContentFiltered,
+    ContextLengthExceeded,
+    UpstreamAuthFailed,
+    UpstreamError,
+    UpstreamFailure,
+    UpstreamInvalidRequest,
+    UpstreamModelNotFound,
+    UpstreamRateLimited,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    redact,
+)
+
+REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "x-amz-request-id",
+                      "apim-request-id", "x-goog-request-id", "cf-ray")
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamProblem:
+    message: str
+    # The provider's own error type or code ("rate_limit_error", ...).
+    code: str = ""
+    context_length: bool = False
+    content_filter: bool = False
+
+
+_BY_STATUS: dict[int, type[UpstreamError]] = {
+    400: UpstreamInvalidRequest, 409: UpstreamInvalidRequest, 413: UpstreamInvalidRequest,
+    422: UpstreamInvalidRequest, 401: UpstreamAuthFailed, 403: UpstreamAuthFailed,
+    404: UpstreamModelNotFound, 408: UpstreamTimeout, 504: UpstreamTimeout,
+    429: UpstreamRateLimited, 502: UpstreamUnavailable, 503: UpstreamUnavailable,
+    529: UpstreamUnavailable,
+}
+
+_CONTEXT_HINTS = ("context_length_exceeded", "context length", "context window",
+                  "maximum context", "prompt is too long", "too many tokens",
+                  "input is too long", "exceeds the maximum number of tokens",
+                  "reduce the length")
+
+
+def looks_like_context_length(text: str) -> bool:
+    lowered = text.lower()
+    return any(hint in lowered for hint in _CONTEXT_HINTS)
+
+
+def to_error(status: int, problem: UpstreamProblem, *, provider: str, model: str,
+             headers: Mapping[str, str], secrets: list[str] | tuple[str, ...] = ()
+             ) -> UpstreamError:
+    cls = _BY_STATUS.get(status, UpstreamFailure)
+    if cls is UpstreamInvalidRequest:
+        if problem.context_length or looks_like_context_length(
+                f"{problem.code} {problem.message}"):
+            cls = ContextLengthExceeded
+        elif problem.content_filter:
+            cls = ContentFiltered
+    message = redact(problem.message or f"HTTP {status}", secrets)
+    if problem.code:
+        message = f"{message} ({redact(problem.code, secrets)})"
+    return cls(message, provider=provider, model=model, status=status,
+               upstream_request_id=request_id(headers), retry_after=retry_after(headers))
+
+
+def request_id(headers: Mapping[str, str]) -> str:
+    for name in REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value
+    return ""
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait, from `retry-after-ms` or `retry-after` (seconds or an
+    HTTP date); None when absent or unreadable."""
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(float(ms) / 1000, 0.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        if parsed is None:
+            return None
+        return max(parsed.timestamp() - time.time(), 0.0)

@@ -1,0 +1,91 @@
+"""Incremental Server-Sent Events decoder (WHATWG HTML, "event stream
+interpretation"), pure and transport-free.
+
+Feed it bytes as they arrive, in any split; it returns the complete events.
+Lines end with CRLF, LF or CR (a CR at the end of one chunk followed by LF at
+the start of the next is one line end); lines starting with ':' are comments;
+several `data:` lines join with '\\n'; a blank line dispatches the event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSentEvent:
+    data: str
+    event: str = "message"
+    id: str = ""
+
+
+class SSEDecoder:
+    __slots__ = ("_buffer", "_data", "_event", "_id", "_pending_cr")
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._data: list[str] = []
+        self._event = ""
+        self._id = ""
+        self._pending_cr = False
+
+    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        if self._pending_cr:
+            self._pending_cr = False
+            if chunk.startswith(b"\n"):
+                chunk = chunk[1:]
+        buffer = self._buffer + chunk if self._buffer else chunk
+        if b"\r" in buffer:
+            if buffer.endswith(b"\r"):
+                # Might be half of a CRLF: decide when the next chunk comes.
+                self._pending_cr = True
+            buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines = buffer.split(b"\n")
+        self._buffer = lines.pop()
+        events: list[ServerSentEvent] = []
+        for raw in lines:
+            self._line(raw, events)
+        return events
+
+    def close(self) -> list[ServerSentEvent]:
+        """End of stream: a final line without terminator counts; an event
+        without its blank line is incomplete and is dropped (as browsers do)."""
+        events: list[ServerSentEvent] = []
+        if self._buffer:
+            self._line(self._buffer, events)
+            self._buffer = b""
+        return events
+
+    def _line(self, raw: bytes, events: list[ServerSentEvent]) -> None:
+        if not raw:
+            if self._data:
+                events.append(ServerSentEvent("\n".join(self._data), self._event or "message",
+                                              self._id))
+            self._data = []
+            self._event = ""
+            return
+        if raw[0] == 0x3A:  # ':' comment (keep-alives)
+            return
+        line = raw.decode("utf-8", errors="replace")
+        name, sep, value = line.partition(":")
+        if sep and value.startswith(" "):
+            value = value[1:]
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        elif name == "id":
+            if "\0" not in value:
+                self._id = value
+        # "retry" and unknown fields are ignored.
+
+
+async def iter_sse(chunks: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
+    """The events of a byte stream, each as soon as its last byte arrives."""
+    decoder = SSEDecoder()
+    async for chunk in chunks:
+        for event in decoder.feed(chunk):
+            yield event
+    for event in decoder.close():
+        yield event

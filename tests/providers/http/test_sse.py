@@ -1,0 +1,63 @@
+"""SSE framing: every split of a stream decodes to the same events."""
+
+import pytest
+from llm_gateway.providers.http.ndjson import NDJSONDecoder
+from llm_gateway.providers.http.sse import ServerSentEvent, SSEDecoder
+
+STREAM = (
+    b": keep-alive comment\r\n"
+    b"event: message_start\r\n"
+    b"data: {\"a\":\r\n"
+    b"data: 1}\r\n"
+    b"\r\n"
+    b"data: caf\xc3\xa9\n\n"
+    b"id: 7\rdata: cr-only\r\r"
+    b"data:no-space\n"
+    b"retry: 100\n"
+    b"unknown: field\n\n"
+    b"event: ping\ndata: \n\n"
+    b"data: [DONE]\n\n"
+)
+EXPECTED = [
+    ServerSentEvent('{"a":\n1}', "message_start"),
+    ServerSentEvent("café"),
+    ServerSentEvent("cr-only", id="7"),
+    ServerSentEvent("no-space", id="7"),
+    ServerSentEvent("", "ping", id="7"),
+    ServerSentEvent("[DONE]", id="7"),
+]
+
+
+def decode(chunks: list[bytes]) -> list[ServerSentEvent]:
+    decoder = SSEDecoder()
+    events = []
+    for c in chunks:
+        events += decoder.feed(c)
+    return events + decoder.close()
+
+
+def test_whole_stream() -> None:
+    assert decode([STREAM]) == EXPECTED
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 16])
+def test_every_split(size: int) -> None:
+    assert decode([STREAM[i:i + size] for i in range(0, len(STREAM), size)]) == EXPECTED
+
+
+def test_every_two_way_split() -> None:
+    # Includes a split between \r and \n and inside the multi-byte é.
+    for cut in range(len(STREAM) + 1):
+        assert decode([STREAM[:cut], STREAM[cut:]]) == EXPECTED, cut
+
+
+def test_event_without_blank_line_is_dropped_at_end() -> None:
+    assert decode([b"data: complete\n\ndata: partial"]) == [ServerSentEvent("complete")]
+
+
+def test_ndjson_lines_across_splits() -> None:
+    data = b'{"a": 1}\n\n{"b": "x\\ny"}\n{"c": 3}'
+    for cut in range(len(data) + 1):
+        d = NDJSONDecoder()
+        assert d.feed(data[:cut]) + d.feed(data[cut:]) + d.close() == [
+            b'{"a": 1}', b'{"b": "x\\ny"}', b'{"c": 3}'], cut
