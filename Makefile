@@ -8,8 +8,10 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip install -q --disable-pip-version-check -c constraints.txt
 ADDRESS ?= 127.0.0.1:50051
 PYTEST_ARGS ?=
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: run test generate check-generated lint test-python clean
+.PHONY: run test generate check-generated codegen-tools lint breaking release-contract \
+        test-python clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,26 +27,42 @@ $(VENV)/.test: $(VENV)/.run
 run: $(VENV)/.run
 	$(BIN)/llm-gateway serve --address $(ADDRESS)
 
-## Stubs for every language, from proto/ (committed; see tools/generate.sh).
-generate: $(VENV)/.test
-	PYTHON=$(BIN)/python tools/generate.sh generated
+## Code generators (Go plugins, protoc-gen-es, prost/tonic), pinned in tools/.
+codegen-tools:
+	tools/install-codegen.sh
+
+## Stubs for every language, from proto/ (committed).
+generate: $(VENV)/.test codegen-tools
+	PYTHON=$(BIN)/python BUF=$(BIN)/buf tools/generate.sh generated
 
 ## Fails when the committed stubs differ from what proto/ generates.
-check-generated: $(VENV)/.test
+GENERATED := python/llmgateway go/llmgateway typescript/src rust/src/llmgateway.v1.rs
+check-generated: $(VENV)/.test codegen-tools
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
-	PYTHON=$(BIN)/python tools/generate.sh $$tmp >/dev/null; \
-	if ! diff -r -q generated/python/llmgateway $$tmp/python/llmgateway; then \
+	PYTHON=$(BIN)/python BUF=$(BIN)/buf tools/generate.sh $$tmp >/dev/null; \
+	stale=0; for p in $(GENERATED); do \
+	  diff -r -q generated/$$p $$tmp/$$p || stale=1; \
+	done; \
+	if [ $$stale = 1 ]; then \
 	  echo "generated stubs are stale: run 'make generate' and commit the result"; exit 1; \
 	fi; echo "generated stubs are up to date"
 
+## Contract checks: buf lint (STANDARD) and buf breaking (FILE) against the
+## released contract image in proto-lock/.
 lint: $(VENV)/.test
 	$(BIN)/buf lint
-	$(BIN)/ruff check service tests
+	$(BIN)/ruff check service tests clients/python bench
+
+breaking: $(VENV)/.test
+	$(BIN)/buf breaking --against proto-lock/llmgateway-v1.binpb
+
+release-contract: $(VENV)/.test
+	$(BIN)/buf build -o proto-lock/llmgateway-v1.binpb
 
 test-python: $(VENV)/.test
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
-test: lint check-generated test-python
+test: lint breaking check-generated test-python
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .tools .pytest_cache .ruff_cache
