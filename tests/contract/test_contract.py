@@ -50,4 +50,4 @@ def test_lint_rejects_an_unprefixed_enum_value(tmp_path: Path) -> None:
     (v1 / "extra.proto").write_text(
         'syntax = "proto3";\npackage llmgateway.v1;\nenum Colour {\n  RED = 0;\n}\n')
     result = buf(tmp_path, "lint")
-    assert result.returncode != 0 and "ENUM" in result.stdout
+    assert result.returncode != 0 and "should be prefixed with \"COLOUR_\"" in result.stdout
