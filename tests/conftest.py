@@ -10,11 +10,8 @@ import pytest
 
 from tests.support.fake_upstream import FakeUpstream
 from tests.support.gateway_process import GatewayProcess
+from tests.support.client_env import start_gateway
 from tests.support.inprocess import serving
-
-# The key the session gateway uses for its fake upstreams: it must never show
-# up in an error message or a log line.
-UPSTREAM_KEY = "sk-session-secret-5f0e9c2a7b"
 
 
 @pytest.fixture(scope="session")
@@ -42,22 +39,7 @@ async def channel() -> AsyncIterator[grpc.aio.Channel]:
 def gateway(upstream_server: FakeUpstream, tmp_path_factory: pytest.TempPathFactory
             ) -> Iterator[GatewayProcess]:
     """The real gateway process, serving echo plus providers whose upstream is
-    the fake (`fake/...`: the OpenAI-compatible family with a key)."""
-    path = tmp_path_factory.mktemp("gateway") / "gateway.yaml"
-    path.write_text(f"""
-server:
-  drain_seconds: 0
-  grace_seconds: 5
-providers:
-  echo: {{}}
-  fake:
-    type: openai
-    base_url: {upstream_server.url}/v1
-    api_key: ${{FAKE_UPSTREAM_KEY}}
-    models: [gpt-4.1-mini, text-embedding-3-small]
-aliases:
-  fast: echo/echo
-  smart: fake/gpt-4.1-mini
-""")
-    with GatewayProcess(path, env={"FAKE_UPSTREAM_KEY": UPSTREAM_KEY}) as process:
-        yield process
+    the fake (see tests/support/client_env.py)."""
+    process = start_gateway(upstream_server, tmp_path_factory.mktemp("gateway"))
+    yield process
+    process.stop()

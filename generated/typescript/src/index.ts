@@ -8,3 +8,4 @@ export * from "./llmgateway/v1/errors_pb.js";
 export * from "./llmgateway/v1/generation_pb.js";
 export * from "./llmgateway/v1/local_models_pb.js";
 export * from "./llmgateway/v1/models_pb.js";
+export * as rpc from "./google/rpc/index.js";

@@ -1,0 +1,78 @@
+"""The live environment every language's client test suite runs against
+(clients/TESTING.md): the real gateway process with the echo provider and a
+provider `fake` whose upstream is the loopback fake, scripted with fixed
+documented OpenAI payloads.
+
+    python -m tests.support.client_env     # prints LLMGATEWAY_ADDRESS=..., runs until Ctrl-C
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.fixtures import openai as fx
+
+from .fake_upstream import FakeUpstream, RecordedRequest, Reply, Response, Stream, sse
+from .gateway_process import GatewayProcess
+
+# The key the gateway uses for the fake upstream: it must never show up in an
+# error message or a log line.
+UPSTREAM_KEY = "sk-session-secret-5f0e9c2a7b"
+
+
+def gateway_config(upstream_url: str) -> str:
+    return f"""
+server:
+  drain_seconds: 0
+  grace_seconds: 5
+providers:
+  echo: {{}}
+  fake:
+    type: openai
+    base_url: {upstream_url}/v1
+    api_key: ${{FAKE_UPSTREAM_KEY}}
+    models: [gpt-4.1-mini, text-embedding-3-small]
+aliases:
+  fast: echo/echo
+  smart: fake/gpt-4.1-mini
+"""
+
+
+def start_gateway(upstream: FakeUpstream, directory: Path) -> GatewayProcess:
+    path = directory / "gateway.yaml"
+    path.write_text(gateway_config(upstream.url))
+    return GatewayProcess(path, env={"FAKE_UPSTREAM_KEY": UPSTREAM_KEY}).start()
+
+
+def _chat(request: RecordedRequest) -> Response:
+    if request.json().get("stream"):
+        return Stream(sse(*fx.STREAM_TOOL_CALLS))
+    return Reply(json=fx.CHAT_TOOL_CALLS)
+
+
+def script_client_routes(upstream: FakeUpstream) -> None:
+    """What `smart` answers in the client suites: the documented tool-call
+    payloads (streamed: get_weather {"location": "Paris"} and get_time {})."""
+    upstream.on("POST", "/v1/chat/completions", _chat)
+    upstream.on("POST", "/v1/embeddings", Reply(json=fx.EMBEDDINGS))
+
+
+def main() -> int:
+    upstream = FakeUpstream()
+    script_client_routes(upstream)
+    with tempfile.TemporaryDirectory() as tmp:
+        gateway = start_gateway(upstream, Path(tmp))
+        print(f"LLMGATEWAY_ADDRESS={gateway.address}", flush=True)
+        try:
+            signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        finally:
+            gateway.stop()
+            upstream.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
