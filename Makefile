@@ -20,8 +20,8 @@ $(VENV)/.run: $(BIN)/python pyproject.toml constraints.txt generated/python/pypr
 	$(PIP) -e generated/python -e '.[fast]'
 	@touch $@
 
-$(VENV)/.test: $(VENV)/.run
-	$(PIP) -e '.[fast,test]'
+$(VENV)/.test: $(VENV)/.run clients/python/pyproject.toml
+	$(PIP) -e '.[fast,test]' -e clients/python
 	@touch $@
 
 run: $(VENV)/.run

@@ -13,6 +13,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from llm_gateway_client import reassemble as rebuild
 from llmgateway.v1 import (
     chat_pb2,
     chat_pb2_grpc,
@@ -25,7 +26,6 @@ from llmgateway.v1 import (
 
 from tests.support.gateway_process import GatewayProcess
 from tests.support.grpc_helpers import chat_input, rich_error
-from tests.support.stream import rebuild
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING

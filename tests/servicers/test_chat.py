@@ -2,10 +2,10 @@
 
 import grpc
 import pytest
+from llm_gateway_client import reassemble as rebuild
 from llmgateway.v1 import chat_pb2, chat_pb2_grpc, common_pb2, generation_pb2
 
 from tests.support.grpc_helpers import chat_input, rich_error
-from tests.support.stream import rebuild
 
 REQUIRED = generation_pb2.ToolChoice(mode=generation_pb2.ToolChoice.MODE_REQUIRED)
 TOOLS = [generation_pb2.Tool(function=generation_pb2.FunctionTool(name="get_weather")),

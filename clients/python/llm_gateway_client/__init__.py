@@ -1,0 +1,17 @@
+"""Async Python client for the LLM gateway (llmgateway.v1)."""
+
+from .client import DEFAULT_TIMEOUT, GatewayClient, chat_input, user
+from .errors import FieldViolation, GatewayError
+from .reassemble import Reassembler, areassemble, reassemble
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "FieldViolation",
+    "GatewayClient",
+    "GatewayError",
+    "Reassembler",
+    "areassemble",
+    "chat_input",
+    "reassemble",
+    "user",
+]
