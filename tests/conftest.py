@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator, Iterator
 import grpc
 import pytest
 
+from tests.support.client_env import start_gateway
 from tests.support.fake_upstream import FakeUpstream
 from tests.support.gateway_process import GatewayProcess
-from tests.support.client_env import start_gateway
 from tests.support.inprocess import serving
 
 

@@ -8,8 +8,8 @@ import grpc
 import pytest
 from llmgateway.v1 import chat_pb2, chat_pb2_grpc
 
-from tests.support.client_env import UPSTREAM_KEY
 from tests.fixtures import openai as fx
+from tests.support.client_env import UPSTREAM_KEY
 from tests.support.fake_upstream import FakeUpstream, Gate, Reply, Stream, sse
 from tests.support.gateway_process import GatewayProcess
 from tests.support.grpc_helpers import chat_input, rich_error
