@@ -29,11 +29,12 @@ from .core.errors import (
     GatewayError,
     ProviderNotFound,
     UnsupportedFeature,
+    UnsupportedOperation,
     UpstreamProtocolError,
     redact,
 )
 from .core.events import StreamDone, StreamEvent, StreamStart
-from .core.features import FEATURE_NAMES, chat_needs, missing
+from .core.features import FEATURE_NAMES, OPERATIONS, chat_needs, missing
 from .core.local_models import LocalModelDetails, PullProgress
 from .core.models import ModelInfo
 from .core.tokens import TokenCount
@@ -85,9 +86,9 @@ class Gateway:
         route = self.router.resolve(model)
         lacking = missing(route.model.capabilities, needs)
         if lacking is not None:
-            raise UnsupportedFeature(
-                route.provider.name, FEATURE_NAMES[lacking],
-                f"model {route.model.name!r} does not offer it")
+            error = UnsupportedOperation if lacking in OPERATIONS else UnsupportedFeature
+            raise error(route.provider.name, FEATURE_NAMES[lacking],
+                        f"model {route.model.name!r} does not offer it")
         return route
 
     @staticmethod

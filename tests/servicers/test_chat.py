@@ -69,8 +69,8 @@ async def test_errors_carry_rich_details(channel: grpc.aio.Channel) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as exc:
         await stub.Chat(chat_pb2.ChatRequest(input=chat_input("echo/echo-embed")))
     err = rich_error(exc.value)
-    assert (err.code, err.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "UNSUPPORTED_FEATURE")
-    assert err.metadata == {"provider": "echo", "feature": "chat"}
+    assert (err.code, err.reason) == (grpc.StatusCode.UNIMPLEMENTED, "UNSUPPORTED_OPERATION")
+    assert err.metadata == {"provider": "echo", "operation": "chat"}
 
     with pytest.raises(grpc.aio.AioRpcError) as exc:
         await stub.Chat(chat_pb2.ChatRequest(input=chat_input(

@@ -29,4 +29,6 @@ async def test_embed_errors(channel: grpc.aio.Channel) -> None:
     assert {f for f, _ in err.violations} == {"model", "inputs", "dimensions"}
     with pytest.raises(grpc.aio.AioRpcError) as exc:
         await stub.Embed(embed_request("echo", "text"))
-    assert rich_error(exc.value).metadata == {"provider": "echo", "feature": "embeddings"}
+    err = rich_error(exc.value)
+    assert (err.code, err.metadata) == (grpc.StatusCode.UNIMPLEMENTED,
+                                        {"provider": "echo", "operation": "embeddings"})

@@ -3375,9 +3375,12 @@ pub struct Model {
     #[prost(int32, optional, tag = "12")]
     pub embedding_dimensions: ::core::option::Option<i32>,
 }
-/// The features a model supports through this gateway. A request that uses a
-/// feature marked false is refused with FAILED_PRECONDITION and reason
-/// UNSUPPORTED_FEATURE, naming the provider and the feature.
+/// The features a model supports through this gateway. A call to an
+/// operation marked false (chat, streaming, embeddings, text_completion,
+/// token_counting) is refused with UNIMPLEMENTED and reason
+/// UNSUPPORTED_OPERATION; a request that uses another feature marked false is
+/// refused with FAILED_PRECONDITION and reason UNSUPPORTED_FEATURE. Both name
+/// the provider and the feature.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ModelCapabilities {
     /// ChatService.Chat.

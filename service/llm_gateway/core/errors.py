@@ -106,9 +106,10 @@ class UnsupportedFeature(GatewayError):
 class UnsupportedOperation(GatewayError):
     reason = "UNSUPPORTED_OPERATION"
 
-    def __init__(self, provider: str, operation: str) -> None:
+    def __init__(self, provider: str, operation: str, detail: str = "") -> None:
+        msg = f"provider {provider!r} does not offer {operation}"
         super().__init__(
-            f"provider {provider!r} does not offer {operation}",
+            f"{msg}: {detail}" if detail else msg,
             metadata={"provider": provider, "operation": operation},
         )
 

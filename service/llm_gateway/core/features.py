@@ -16,6 +16,11 @@ from .types import (
     ToolResultPart,
 )
 
+# Capabilities that are whole operations: lacking one is UNIMPLEMENTED
+# (UnsupportedOperation); lacking any other is a feature the request uses
+# (UnsupportedFeature, FAILED_PRECONDITION).
+OPERATIONS = frozenset({"chat", "streaming", "embeddings", "text_completion", "token_counting"})
+
 # capability attribute -> the feature's name in error messages
 FEATURE_NAMES = {
     "chat": "chat",

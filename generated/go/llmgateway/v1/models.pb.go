@@ -444,9 +444,12 @@ func (x *Model) GetEmbeddingDimensions() int32 {
 	return 0
 }
 
-// The features a model supports through this gateway. A request that uses a
-// feature marked false is refused with FAILED_PRECONDITION and reason
-// UNSUPPORTED_FEATURE, naming the provider and the feature.
+// The features a model supports through this gateway. A call to an
+// operation marked false (chat, streaming, embeddings, text_completion,
+// token_counting) is refused with UNIMPLEMENTED and reason
+// UNSUPPORTED_OPERATION; a request that uses another feature marked false is
+// refused with FAILED_PRECONDITION and reason UNSUPPORTED_FEATURE. Both name
+// the provider and the feature.
 type ModelCapabilities struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// ChatService.Chat.

@@ -7,16 +7,24 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
+from ...core.completions import CompletionEvent, CompletionRequest, CompletionResponse
 from ...core.embeddings import EmbedRequest, EmbedResponse
 from ...core.errors import UpstreamError, UpstreamProtocolError
 from ...core.events import StreamEvent
 from ...core.models import Capabilities, Modality
+from ...core.tokens import CountMethod, TokenCount
 from ...core.types import ChatRequest, ChatResponse
 from ..base import CallContext, HealthReport, ModelSpec, ProviderBase
 from ..http.client import UpstreamClient, default_problem, parse_json
 from ..http.errors import UpstreamProblem, request_id, to_error
 from ..http.sse import iter_sse
 from .chat_codec import ChatStreamDecoder, decode_chat, encode_chat
+from .completion_codec import (
+    CompletionStreamDecoder,
+    decode_completion,
+    encode_completion,
+    encode_tokenize,
+)
 from .config import AzureOpenAIConfig, OpenAIConfig
 from .embed_codec import decode_embed, decode_model_ids, encode_embed
 from .presets import PRESETS, Preset
@@ -25,6 +33,9 @@ from .presets import PRESETS, Preset
 _STREAM_ERROR_STATUS = {"rate_limit_exceeded": 429, "rate_limit_error": 429,
                         "server_overloaded": 503, "overloaded_error": 503,
                         "invalid_request_error": 400, "context_length_exceeded": 400}
+
+
+_Decoder = ChatStreamDecoder | CompletionStreamDecoder
 
 
 def openai_problem(status: int, body: Any) -> UpstreamProblem:
@@ -55,6 +66,8 @@ class OpenAIProvider(ProviderBase):
         self.discover = config.discover_models
         self.client = UpstreamClient.from_config(name, config, self._auth_headers(config),
                                                  problem=openai_problem)
+        # vLLM serves /tokenize at the server root, beside /v1.
+        self._tokenize_url = config.base_url.removesuffix("/v1") + "/tokenize"
 
     # --- what differs for Azure ---------------------------------------------
 
@@ -96,12 +109,18 @@ class OpenAIProvider(ProviderBase):
                                         model=ctx.model)
         return decode_chat(response.body, response.request_id)
 
-    async def stream(self, request: ChatRequest, ctx: CallContext) -> AsyncIterator[StreamEvent]:
+    def stream(self, request: ChatRequest, ctx: CallContext) -> AsyncIterator[StreamEvent]:
         body = encode_chat(request, ctx.model, self.preset, self.name, stream=True,
                            options=self.options(request.provider_options))
-        async with self.client.stream("POST", self._path("chat/completions", ctx.model), ctx,
+        return self._stream("chat/completions", body, ctx, ChatStreamDecoder)
+
+    async def _stream(self, endpoint: str, body: dict[str, Any], ctx: CallContext,
+                      decoder_type: type[_Decoder]) -> AsyncIterator[Any]:
+        """An OpenAI SSE stream through a decoder: events as chunks arrive, an
+        in-stream `error` raised, and `[DONE]` (or a finish) required."""
+        async with self.client.stream("POST", self._path(endpoint, ctx.model), ctx,
                                       json=body, params=self._params()) as (headers, chunks):
-            decoder = ChatStreamDecoder(request_id(headers))
+            decoder = decoder_type(request_id(headers))
             done = False
             async for event in iter_sse(chunks):
                 if event.data == "[DONE]":
@@ -124,6 +143,34 @@ class OpenAIProvider(ProviderBase):
         status = _STREAM_ERROR_STATUS.get(problem.code.lower(), 500)
         return to_error(status, problem, provider=self.name, model=ctx.model, headers=headers,
                         secrets=self.client.secrets)
+
+    async def count_tokens(self, request: ChatRequest, ctx: CallContext) -> TokenCount:
+        body = encode_tokenize(request, ctx.model, self.preset, self.name)
+        response = await self.client.post_json(self._tokenize_url, ctx, body)
+        count = response.body.get("count") if isinstance(response.body, dict) else None
+        if not isinstance(count, int):
+            raise UpstreamProtocolError("the tokenize response has no count",
+                                        provider=self.name, model=ctx.model)
+        return TokenCount(count, CountMethod.PROVIDER_TOKENIZER, f"{self.type}:/tokenize")
+
+    # --- text completion -------------------------------------------------------------
+
+    async def complete(self, request: CompletionRequest, ctx: CallContext
+                       ) -> CompletionResponse:
+        body = encode_completion(request, ctx.model, self.preset, self.name, stream=False,
+                                 options=self.options(request.provider_options))
+        response = await self.client.post_json(self._path("completions", ctx.model), ctx,
+                                               body, params=self._params())
+        if not isinstance(response.body, dict) or not response.body.get("choices"):
+            raise UpstreamProtocolError("the response has no choices", provider=self.name,
+                                        model=ctx.model)
+        return decode_completion(response.body, response.request_id)
+
+    def stream_complete(self, request: CompletionRequest, ctx: CallContext
+                        ) -> AsyncIterator[CompletionEvent]:
+        body = encode_completion(request, ctx.model, self.preset, self.name, stream=True,
+                                 options=self.options(request.provider_options))
+        return self._stream("completions", body, ctx, CompletionStreamDecoder)
 
     # --- embeddings ----------------------------------------------------------------
 

@@ -78,7 +78,7 @@ def encode_chat(request: ChatRequest, model: str, preset: Preset, provider: str,
                                                                           provider)}
     _generation(body, request, preset, provider)
     if request.tools:
-        body["tools"] = [_tool(t, preset, provider) for t in request.tools]
+        body["tools"] = [encode_tool(t, preset, provider) for t in request.tools]
     if request.tool_choice is not None:
         _tool_choice(body, request)
     _response_format(body, request, preset, provider)
@@ -186,7 +186,7 @@ def _generation(body: dict[str, Any], request: ChatRequest, preset: Preset,
         body[preset.seed_field] = g.seed
 
 
-def _tool(tool: Any, preset: Preset, provider: str) -> dict[str, Any]:
+def encode_tool(tool: Any, preset: Preset, provider: str) -> dict[str, Any]:
     fn: dict[str, Any] = {"name": tool.name, "parameters": tool.parameters or EMPTY_SCHEMA}
     if tool.description:
         fn["description"] = tool.description

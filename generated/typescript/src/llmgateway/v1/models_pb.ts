@@ -219,9 +219,12 @@ export const ModelSchema: GenMessage<Model> = /*@__PURE__*/
   messageDesc(file_llmgateway_v1_models, 4);
 
 /**
- * The features a model supports through this gateway. A request that uses a
- * feature marked false is refused with FAILED_PRECONDITION and reason
- * UNSUPPORTED_FEATURE, naming the provider and the feature.
+ * The features a model supports through this gateway. A call to an
+ * operation marked false (chat, streaming, embeddings, text_completion,
+ * token_counting) is refused with UNIMPLEMENTED and reason
+ * UNSUPPORTED_OPERATION; a request that uses another feature marked false is
+ * refused with FAILED_PRECONDITION and reason UNSUPPORTED_FEATURE. Both name
+ * the provider and the feature.
  *
  * @generated from message llmgateway.v1.ModelCapabilities
  */
