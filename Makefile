@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
 .PHONY: run test generate check-generated codegen-tools lint breaking release-contract \
-        test-python clean
+        docs test-python clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ breaking: $(VENV)/.test
 
 release-contract: $(VENV)/.test
 	$(BIN)/buf build -o proto-lock/llmgateway-v1.binpb
+
+## docs/providers.md, the provider x feature matrix, from the adapters.
+docs: $(VENV)/.test
+	$(BIN)/python tools/provider_matrix.py
 
 test-python: $(VENV)/.test
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)

@@ -139,6 +139,12 @@ class ProviderBase:
         for spec in models:
             self._models[spec.id] = self.build_model_info(spec)
 
+    @classmethod
+    def declared_capabilities(cls, provider_type: str) -> tuple[Capabilities, Capabilities]:
+        """(chat model, embedding model) capabilities of a provider type, as
+        the adapter declares them: the source of docs/providers.md."""
+        return cls.chat_capabilities, cls.embedding_capabilities
+
     # --- catalogue ---------------------------------------------------------
 
     def build_model_info(self, spec: ModelSpec) -> ModelInfo:

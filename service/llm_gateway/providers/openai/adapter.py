@@ -55,11 +55,7 @@ class OpenAIProvider(ProviderBase):
         self.preset = preset or PRESETS[config.type]
         self.type = config.type
         p = self.preset
-        self.chat_capabilities = Capabilities(
-            chat=True, streaming=True, tools=True, parallel_tool_calls=True, vision=p.vision,
-            structured_output=True, reasoning=p.reasoning_effort,
-            text_completion=p.completions, token_counting=p.tokenize)
-        self.embedding_capabilities = Capabilities(embeddings=p.embeddings)
+        self.chat_capabilities, self.embedding_capabilities = _capabilities(p)
         self.chat_input_modalities = ((Modality.TEXT, Modality.IMAGE) if p.vision
                                       else (Modality.TEXT,))
         super().__init__(name, models, allow_unlisted_models=config.allow_unlisted_models)
@@ -68,6 +64,10 @@ class OpenAIProvider(ProviderBase):
                                                  problem=openai_problem)
         # vLLM serves /tokenize at the server root, beside /v1.
         self._tokenize_url = config.base_url.removesuffix("/v1") + "/tokenize"
+
+    @classmethod
+    def declared_capabilities(cls, provider_type: str) -> tuple[Capabilities, Capabilities]:
+        return _capabilities(PRESETS[provider_type])
 
     # --- what differs for Azure ---------------------------------------------
 
@@ -203,6 +203,18 @@ class OpenAIProvider(ProviderBase):
         return HealthReport(True)
 
 
+def _capabilities(p: Preset) -> tuple[Capabilities, Capabilities]:
+    chat = Capabilities(
+        chat=True, streaming=True, tools=True, parallel_tool_calls=True, vision=p.vision,
+        structured_output=True, reasoning=p.reasoning_effort, text_completion=p.completions,
+        token_counting=p.tokenize)
+    return chat, Capabilities(embeddings=p.embeddings)
+
+
+AZURE_PRESET = Preset("azure_openai", "Azure OpenAI", "", max_tokens_field="max_completion_tokens",
+                      reasoning_effort=True, completions=True)
+
+
 class AzureOpenAIProvider(OpenAIProvider):
     """Azure OpenAI: deployments in the path, `api-version` in the query, the
     key in the `api-key` header. The Chat Completions wire is OpenAI's."""
@@ -213,9 +225,11 @@ class AzureOpenAIProvider(OpenAIProvider):
                  models: Sequence[ModelSpec]) -> None:
         self._deployments = dict(config.deployments)
         self._query = {"api-version": config.api_version}
-        preset = Preset("azure_openai", "Azure OpenAI", config.base_url,
-                        max_tokens_field="max_completion_tokens", reasoning_effort=True)
-        super().__init__(name, config, models, preset=preset)
+        super().__init__(name, config, models, preset=AZURE_PRESET)
+
+    @classmethod
+    def declared_capabilities(cls, provider_type: str) -> tuple[Capabilities, Capabilities]:
+        return _capabilities(AZURE_PRESET)
 
     def _auth_headers(self, config: OpenAIConfig | AzureOpenAIConfig) -> dict[str, str]:
         return {"api-key": config.api_key.get_secret_value()} if config.api_key else {}
