@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
 .PHONY: run test generate check-generated codegen-tools lint breaking release-contract \
-        docs test-python clean
+        docs clients-deps test-python clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,7 +63,15 @@ release-contract: $(VENV)/.test
 docs: $(VENV)/.test
 	$(BIN)/python tools/provider_matrix.py
 
-test-python: $(VENV)/.test
+## Each client's dependencies, from the registries (versions pinned by the
+## lockfiles); the suites themselves run inside pytest (tests/clients/).
+NPM_CI := npm ci --no-audit --no-fund --loglevel=error
+clients-deps:
+	cd generated/typescript && $(NPM_CI)
+	cd clients/typescript && $(NPM_CI)
+	cd clients/go && go mod download
+
+test-python: $(VENV)/.test clients-deps
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 test: lint breaking check-generated test-python

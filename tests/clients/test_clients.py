@@ -43,3 +43,11 @@ def run(command: list[str], cwd: Path, env: dict[str, str]) -> None:
 def test_python_client(client_env: dict[str, str]) -> None:
     run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], CLIENTS / "python",
         client_env)
+
+
+def test_go_client(client_env: dict[str, str]) -> None:
+    run(["go", "test", "-count=1", "./..."], CLIENTS / "go", client_env)
+
+
+def test_typescript_client(client_env: dict[str, str]) -> None:
+    run(["npm", "test", "--silent"], CLIENTS / "typescript", client_env)

@@ -61,6 +61,9 @@ def script_client_routes(upstream: FakeUpstream) -> None:
 
 
 def main() -> int:
+    # Block the signals before waiting for them: otherwise SIGTERM kills the
+    # process before `finally` stops the gateway child.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     upstream = FakeUpstream()
     script_client_routes(upstream)
     with tempfile.TemporaryDirectory() as tmp:

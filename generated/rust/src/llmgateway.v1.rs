@@ -162,8 +162,9 @@ pub struct Message {
     /// tool: tool_result.
     #[prost(message, repeated, tag = "2")]
     pub parts: ::prost::alloc::vec::Vec<Part>,
-    /// Optional. A participant name, forwarded where the provider accepts one
-    /// (OpenAI `name`).
+    /// Optional. A participant name, forwarded where the provider's wire has a
+    /// field for it (OpenAI `name`) and left out where it has none (Anthropic,
+    /// Gemini, Bedrock, Ollama): it labels, it does not instruct.
     #[prost(string, tag = "3")]
     pub name: ::prost::alloc::string::String,
 }
@@ -257,7 +258,9 @@ pub struct ToolResult {
     /// Required. The result content: text and images.
     #[prost(message, repeated, tag = "3")]
     pub content: ::prost::alloc::vec::Vec<Part>,
-    /// Optional. The tool failed; content describes the failure.
+    /// Optional. The tool failed; content describes the failure. Providers with
+    /// an error flag receive it (Anthropic is_error, Bedrock status); the others
+    /// receive the content alone, which must therefore say what went wrong.
     #[prost(bool, tag = "4")]
     pub is_error: bool,
 }

@@ -88,8 +88,9 @@ type Message struct {
 	// user: text, image; assistant: text, reasoning, tool_call;
 	// tool: tool_result.
 	Parts []*Part `protobuf:"bytes,2,rep,name=parts,proto3" json:"parts,omitempty"`
-	// Optional. A participant name, forwarded where the provider accepts one
-	// (OpenAI `name`).
+	// Optional. A participant name, forwarded where the provider's wire has a
+	// field for it (OpenAI `name`) and left out where it has none (Anthropic,
+	// Gemini, Bedrock, Ollama): it labels, it does not instruct.
 	Name          string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -472,7 +473,9 @@ type ToolResult struct {
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	// Required. The result content: text and images.
 	Content []*Part `protobuf:"bytes,3,rep,name=content,proto3" json:"content,omitempty"`
-	// Optional. The tool failed; content describes the failure.
+	// Optional. The tool failed; content describes the failure. Providers with
+	// an error flag receive it (Anthropic is_error, Bedrock status); the others
+	// receive the content alone, which must therefore say what went wrong.
 	IsError       bool `protobuf:"varint,4,opt,name=is_error,json=isError,proto3" json:"is_error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

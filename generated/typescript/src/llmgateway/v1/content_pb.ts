@@ -35,8 +35,9 @@ export type Message = Message$1<"llmgateway.v1.Message"> & {
   parts: Part[];
 
   /**
-   * Optional. A participant name, forwarded where the provider accepts one
-   * (OpenAI `name`).
+   * Optional. A participant name, forwarded where the provider's wire has a
+   * field for it (OpenAI `name`) and left out where it has none (Anthropic,
+   * Gemini, Bedrock, Ollama): it labels, it does not instruct.
    *
    * @generated from field: string name = 3;
    */
@@ -235,7 +236,9 @@ export type ToolResult = Message$1<"llmgateway.v1.ToolResult"> & {
   content: Part[];
 
   /**
-   * Optional. The tool failed; content describes the failure.
+   * Optional. The tool failed; content describes the failure. Providers with
+   * an error flag receive it (Anthropic is_error, Bedrock status); the others
+   * receive the content alone, which must therefore say what went wrong.
    *
    * @generated from field: bool is_error = 4;
    */

@@ -1,0 +1,116 @@
+// Offline tests of the reassembly rules (StreamChatResponse in chat.proto).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import {
+  FinishReason,
+  Role,
+  StreamAccumulator,
+  StreamChatResponseSchema,
+  reassemble,
+  type StreamChatResponse,
+} from "@llmgateway/client";
+
+type Event = MessageInitShape<typeof StreamChatResponseSchema>["event"];
+
+function event(e: Event): StreamChatResponse {
+  return create(StreamChatResponseSchema, { event: e });
+}
+
+const start = event({
+  case: "start",
+  value: { id: "r1", model: "m", provider: "p", requestId: "req", upstreamRequestId: "up" },
+});
+const done = event({
+  case: "done",
+  value: {
+    finishReason: FinishReason.TOOL_CALLS,
+    providerFinishReason: "tool_calls",
+    stopSequence: "",
+    usage: { inputTokens: 5n, outputTokens: 7n, totalTokens: 12n },
+  },
+});
+
+test("start sets the ids, deltas build parts by index, done finishes", async () => {
+  const reply = await reassemble([
+    start,
+    event({ case: "reasoningDelta", value: { index: 0, text: "thin", signature: "s1", id: "rs_1" } }),
+    event({ case: "toolCallStart", value: { index: 2, id: "call_1", name: "get_weather" } }),
+    event({ case: "textDelta", value: { index: 1, text: "Hel" } }),
+    event({ case: "reasoningDelta", value: { index: 0, text: "king", signature: "s2", providerType: "anthropic" } }),
+    event({ case: "toolCallDelta", value: { index: 2, argumentsFragment: '{"location":' } }),
+    event({ case: "textDelta", value: { index: 1, text: "lo", thoughtSignature: "sig" } }),
+    event({ case: "toolCallDelta", value: { index: 2, argumentsFragment: ' "Paris"}' } }),
+    event({ case: "usage", value: { usage: { inputTokens: 5n, outputTokens: 1n, totalTokens: 6n } } }),
+    done,
+  ]);
+  assert.equal(reply.id, "r1");
+  assert.equal(reply.model, "m");
+  assert.equal(reply.provider, "p");
+  assert.equal(reply.requestId, "req");
+  assert.equal(reply.upstreamRequestId, "up");
+  assert.equal(reply.message?.role, Role.ASSISTANT);
+  const [reasoning, text, call] = reply.message?.parts ?? [];
+  assert.equal(reasoning?.kind.case, "reasoning");
+  if (reasoning?.kind.case === "reasoning") {
+    assert.equal(reasoning.kind.value.text, "thinking");
+    assert.equal(reasoning.kind.value.signature, "s1s2");
+    assert.equal(reasoning.kind.value.id, "rs_1");
+    assert.equal(reasoning.kind.value.providerType, "anthropic");
+  }
+  assert.deepEqual(text?.kind, { case: "text", value: "Hello" });
+  assert.equal(text?.thoughtSignature, "sig");
+  assert.equal(call?.kind.case, "toolCall");
+  if (call?.kind.case === "toolCall") {
+    assert.equal(call.kind.value.id, "call_1");
+    assert.equal(call.kind.value.name, "get_weather");
+    assert.equal(call.kind.value.argumentsJson, '{"location": "Paris"}');
+  }
+  assert.equal(reply.finishReason, FinishReason.TOOL_CALLS);
+  assert.equal(reply.providerFinishReason, "tool_calls");
+  assert.equal(reply.usage?.totalTokens, 12n);
+});
+
+test("tool_call_end replaces the call with the complete one", async () => {
+  const reply = await reassemble([
+    start,
+    event({ case: "toolCallStart", value: { index: 0, id: "call_1", name: "f" } }),
+    event({ case: "toolCallDelta", value: { index: 0, argumentsFragment: "{partial" } }),
+    event({ case: "toolCallEnd", value: { index: 0, toolCall: { id: "call_1", name: "f", argumentsJson: "{}" } } }),
+    done,
+  ]);
+  const part = reply.message?.parts[0];
+  assert.equal(part?.kind.case, "toolCall");
+  assert.equal(part?.kind.case === "toolCall" ? part.kind.value.argumentsJson : undefined, "{}");
+});
+
+test("usage replaces usage; done without usage keeps it", async () => {
+  const reply = await reassemble([
+    start,
+    event({ case: "usage", value: { usage: { inputTokens: 1n, outputTokens: 1n, totalTokens: 2n } } }),
+    event({ case: "usage", value: { usage: { inputTokens: 1n, outputTokens: 3n, totalTokens: 4n } } }),
+    event({ case: "done", value: { finishReason: FinishReason.STOP } }),
+  ]);
+  assert.equal(reply.usage?.totalTokens, 4n);
+  assert.equal(reply.finishReason, FinishReason.STOP);
+});
+
+test("unknown event kinds are ignored", async () => {
+  // An event of a newer contract decodes with no known case.
+  const unknown = create(StreamChatResponseSchema);
+  const reply = await reassemble([start, unknown, event({ case: "textDelta", value: { index: 0, text: "ok" } }), done]);
+  assert.deepEqual(reply.message?.parts.map((part) => part.kind), [{ case: "text", value: "ok" }]);
+});
+
+test("the accumulator reports done and hands out copies", () => {
+  const accumulator = new StreamAccumulator();
+  accumulator.add(start);
+  accumulator.add(event({ case: "textDelta", value: { index: 0, text: "a" } }));
+  const before = accumulator.response();
+  assert.equal(accumulator.done, false);
+  accumulator.add(event({ case: "textDelta", value: { index: 0, text: "b" } }));
+  accumulator.add(done);
+  assert.equal(accumulator.done, true);
+  assert.deepEqual(before.message?.parts[0]?.kind, { case: "text", value: "a" });
+  assert.deepEqual(accumulator.response().message?.parts[0]?.kind, { case: "text", value: "ab" });
+});
