@@ -43,9 +43,7 @@ def render() -> str:
         spec = SPECS[type_name]
         chat, embed = spec.adapter.declared_capabilities(type_name)
         manages = spec.adapter.pull_model is not ProviderBase.pull_model
-        env = ", ".join(f"`{v}`" for v in spec.env_vars)
-        if not env:
-            env = "always" if type_name == "echo" else "configuration only"
+        env = spec.enabled_by
         row = [f"`{type_name}`", *(_mark(getattr(chat, c)) for c in COLUMNS),
                _mark(embed.embeddings), _mark(manages), env]
         lines.append("| " + " | ".join(row) + " |")

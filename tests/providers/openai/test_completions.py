@@ -2,7 +2,6 @@
 vLLM / OpenAI: the exact request sent and the exact neutral result."""
 
 import pytest
-
 from llm_gateway.core import errors as e
 from llm_gateway.core.completions import (
     CompletionChoice,
@@ -27,6 +26,7 @@ from llm_gateway.core.types import (
     TextPart,
     Usage,
 )
+
 from tests.fixtures import openai as fx
 from tests.support.fake_upstream import FakeUpstream, Reply, Stream, sse
 from tests.support.providers import ctx, make_provider

@@ -1,0 +1,86 @@
+"""Both transports behave the same behind the seam: replies, streams as they
+arrive, early exit closing the connection, and their failures mapped."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from llm_gateway.providers.http.transport import (
+    AiohttpTransport,
+    HttpxTransport,
+    OutgoingRequest,
+    RequestTimeout,
+    Transport,
+    TransportConnectError,
+    TransportTimeout,
+)
+
+from tests.support.fake_upstream import FakeUpstream, Gate, Reply, Stream
+
+TIMEOUT = RequestTimeout(connect=5, read=5, write=5, pool=5)
+
+
+@pytest.fixture(params=["aiohttp", "httpx"])
+async def transport(request: pytest.FixtureRequest) -> AsyncIterator[Transport]:
+    t: Transport = (AiohttpTransport(max_connections=8, max_keepalive_connections=8)
+                    if request.param == "aiohttp" else
+                    HttpxTransport(max_connections=8, max_keepalive_connections=8, http2=False))
+    yield t
+    await t.aclose()
+
+
+async def test_send(transport: Transport, upstream: FakeUpstream) -> None:
+    upstream.on("POST", "/p", Reply(201, body=b"ok", headers={"X-Request-Id": "r1"}))
+    response = await transport.send(OutgoingRequest(
+        "POST", upstream.url + "/p?a=%3A", {"x-test": "1"}, b"body"), TIMEOUT)
+    assert (response.status, response.body) == (201, b"ok")
+    assert response.headers["x-request-id"] == "r1"  # case-insensitive
+    sent = upstream.wait_for_exchange().request
+    assert (sent.target, sent.headers["x-test"], sent.body) == ("/p?a=%3A", "1", b"body")
+
+
+async def test_stream_chunks_arrive_before_the_end(transport: Transport,
+                                                   upstream: FakeUpstream) -> None:
+    gate = Gate()
+    upstream.on("GET", "/s", Stream([b"one", gate, b"two"]))
+    async with transport.stream(OutgoingRequest("GET", upstream.url + "/s"), TIMEOUT) as (
+            status, _headers, chunks):
+        assert status == 200
+        first = await chunks.__anext__()
+        assert first == b"one"
+        gate.open()
+        rest = b"".join([c async for c in chunks])
+    assert rest == b"two"
+
+
+async def test_leaving_a_stream_early_closes_the_connection(transport: Transport,
+                                                            upstream: FakeUpstream) -> None:
+    upstream.on("GET", "/s", Stream([b"one"], hold_open=True))
+    async with transport.stream(OutgoingRequest("GET", upstream.url + "/s"), TIMEOUT) as (
+            _status, _headers, chunks):
+        assert await chunks.__anext__() == b"one"
+    assert await asyncio.to_thread(upstream.wait_for_exchange().closed.wait, 5)
+
+
+async def test_read_timeout_and_refused_connection(transport: Transport,
+                                                   upstream: FakeUpstream) -> None:
+    upstream.on("GET", "/slow", Stream([], hold_open=True))
+    short = RequestTimeout(connect=5, read=0.2, write=5, pool=5)
+    with pytest.raises(TransportTimeout):
+        async with transport.stream(OutgoingRequest("GET", upstream.url + "/slow"), short) as (
+                _s, _h, chunks):
+            async for _ in chunks:
+                pass
+    with pytest.raises(TransportConnectError):
+        await transport.send(OutgoingRequest("GET", "http://127.0.0.1:9/"), TIMEOUT)
+
+
+async def test_providers_choose_their_transport(upstream: FakeUpstream) -> None:
+    from tests.support.providers import make_provider
+
+    default = make_provider("vllm", upstream, path="/v1")
+    h2 = make_provider("vllm", upstream, path="/v1", http2=True)
+    assert isinstance(default.client._transport, AiohttpTransport)  # type: ignore[attr-defined]
+    assert isinstance(h2.client._transport, HttpxTransport)  # type: ignore[attr-defined]
+    await default.aclose()
+    await h2.aclose()
