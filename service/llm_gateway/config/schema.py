@@ -102,8 +102,12 @@ class HttpProviderConfig(ProviderConfig):
     timeout: Timeouts = Timeouts()
     max_connections: int = Field(default=256, ge=1)
     max_keepalive_connections: int = Field(default=64, ge=0)
-    # HTTP/2 to the upstream (multiplexed streams on one connection).
+    # HTTP/2 to the upstream (multiplexed streams on one connection; served
+    # by the httpx transport).
     http2: bool = False
+    # How requests travel: aiohttp (the default for HTTP/1.1: the fastest) or
+    # httpx (the one with HTTP/2). See providers/http/transport.py.
+    transport: Literal["auto", "aiohttp", "httpx"] = "auto"
 
     @field_validator("base_url")
     @classmethod

@@ -1,20 +1,27 @@
 """The one pooled HTTP client of a provider, and the boundary where transport
 failures become core errors.
 
-Adapters call `post_json` / `get_json` for unary calls and `stream` for
-streamed bodies; they never see httpx exceptions. Every request's timeouts are
-capped by the caller's deadline (CallContext), and cancelling the calling task
-closes the upstream connection at once (httpx drops a connection whose
-response was not read to the end, so the provider stops generating).
+Adapters call `post_json` / `get_json` / `request_json` for unary calls and
+`stream` for streamed bodies; they never see a transport library. Every
+request's timeouts are capped by the caller's deadline (CallContext), and
+cancelling the calling task closes the upstream connection at once (a
+response left unread is closed, not pooled, so the provider stops
+generating).
+
+Errors: an adapter reads its provider's error bodies with a `problem` parser
+(status, parsed body) -> UpstreamProblem, mapped by the shared table in
+http/errors.py; an adapter whose errors also live in headers (Bedrock's
+x-amzn-errortype) or need their own classes passes a full `errors` mapper.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
-import httpx
 import orjson
 
 from ...config.schema import HttpProviderConfig, Timeouts
@@ -27,9 +34,31 @@ from ...core.errors import (
 )
 from ..base import CallContext
 from .errors import UpstreamProblem, request_id, to_error
+from .transport import (
+    AiohttpTransport,
+    HttpxTransport,
+    OutgoingRequest,
+    RequestAuth,
+    RequestTimeout,
+    Transport,
+    TransportConnectError,
+    TransportError,
+    TransportTimeout,
+)
 
 # Reads a provider's error body (already parsed as JSON when it is JSON).
 ProblemParser = Callable[[int, Any], UpstreamProblem]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorContext:
+    provider: str
+    model: str
+    secrets: tuple[str, ...]
+
+
+# Builds the error for an HTTP error status from (status, parsed body, headers).
+ErrorMapper = Callable[[int, Any, Mapping[str, str], ErrorContext], UpstreamError]
 
 
 def default_problem(status: int, body: Any) -> UpstreamProblem:
@@ -46,6 +75,17 @@ def default_problem(status: int, body: Any) -> UpstreamProblem:
     return UpstreamProblem(f"HTTP {status}")
 
 
+def problem_errors(problem: ProblemParser) -> ErrorMapper:
+    """The usual mapper: the adapter's problem parser, then the shared table."""
+
+    def errors(status: int, body: Any, headers: Mapping[str, str], ctx: ErrorContext
+               ) -> UpstreamError:
+        return to_error(status, problem(status, body), provider=ctx.provider, model=ctx.model,
+                        headers=headers, secrets=ctx.secrets)
+
+    return errors
+
+
 def parse_json(data: str | bytes, provider: str, model: str) -> Any:
     """One JSON document of a stream (an SSE `data` field, an NDJSON line)."""
     try:
@@ -55,82 +95,99 @@ def parse_json(data: str | bytes, provider: str, model: str) -> Any:
                                     provider=provider, model=model) from None
 
 
+def _decode_body(content: bytes) -> Any:
+    """An error body: JSON when it is JSON, else text."""
+    try:
+        return orjson.loads(content) if content else None
+    except orjson.JSONDecodeError:
+        return content.decode("utf-8", errors="replace")
+
+
 class UpstreamResponse:
     """What an adapter gets back: parsed JSON and the headers it may need."""
 
     __slots__ = ("body", "headers", "request_id")
 
-    def __init__(self, body: Any, headers: httpx.Headers) -> None:
+    def __init__(self, body: Any, headers: Mapping[str, str]) -> None:
         self.body = body
         self.headers = headers
         self.request_id = request_id(headers)
 
 
+def make_transport(config: HttpProviderConfig) -> Transport:
+    """aiohttp unless HTTP/2 is wanted (or httpx is asked for by name)."""
+    if config.http2 or config.transport == "httpx":
+        return HttpxTransport(max_connections=config.max_connections,
+                              max_keepalive_connections=config.max_keepalive_connections,
+                              http2=config.http2)
+    return AiohttpTransport(max_connections=config.max_connections,
+                            max_keepalive_connections=config.max_keepalive_connections)
+
+
 class UpstreamClient:
     def __init__(self, provider: str, base_url: str, *, headers: Mapping[str, str],
-                 timeouts: Timeouts, max_connections: int = 256,
-                 max_keepalive_connections: int = 64, http2: bool = False,
-                 secrets: tuple[str, ...] = (), problem: ProblemParser = default_problem,
-                 transport: httpx.AsyncBaseTransport | None = None,
-                 auth: httpx.Auth | None = None) -> None:
+                 timeouts: Timeouts, transport: Transport, secrets: tuple[str, ...] = (),
+                 problem: ProblemParser = default_problem, errors: ErrorMapper | None = None,
+                 auth: RequestAuth | None = None) -> None:
         self.provider = provider
         self.secrets = secrets
+        self._base_url = base_url.rstrip("/")
+        self._headers = dict(headers)
         self._timeouts = timeouts
-        self._problem = problem
-        self._http = httpx.AsyncClient(
-            base_url=base_url,
-            headers=dict(headers),
-            timeout=httpx.Timeout(timeouts.read, connect=timeouts.connect,
-                                  write=timeouts.write, pool=timeouts.pool),
-            limits=httpx.Limits(max_connections=max_connections,
-                                max_keepalive_connections=max_keepalive_connections),
-            http2=http2,
-            transport=transport,
-            auth=auth,
-            follow_redirects=False,
-        )
+        self._transport = transport
+        self._errors = errors or problem_errors(problem)
+        self._auth = auth
 
     @classmethod
     def from_config(cls, name: str, config: HttpProviderConfig, headers: Mapping[str, str],
                     **kwargs: Any) -> UpstreamClient:
         extra = {k: v.get_secret_value() for k, v in config.headers.items()}
+        kwargs.setdefault("transport", make_transport(config))
         return cls(name, config.base_url, headers={**headers, **extra},
-                   timeouts=config.timeout, max_connections=config.max_connections,
-                   max_keepalive_connections=config.max_keepalive_connections,
-                   http2=config.http2, secrets=tuple(config.secret_values()), **kwargs)
+                   timeouts=config.timeout, secrets=tuple(config.secret_values()), **kwargs)
 
-    def _timeout(self, ctx: CallContext) -> httpx.Timeout | None:
-        if ctx.deadline is None:
-            return None  # the client's configured timeouts
+    # --- building a request --------------------------------------------------
+
+    def _timeout(self, ctx: CallContext) -> RequestTimeout:
         t = self._timeouts
         cap = ctx.timeout(None)
-        return httpx.Timeout(min(t.read, cap or t.read), connect=min(t.connect, cap or t.connect),
-                             write=min(t.write, cap or t.write), pool=min(t.pool, cap or t.pool))
+        if cap is None:
+            return RequestTimeout(t.connect, t.read, t.write, t.pool)
+        return RequestTimeout(min(t.connect, cap), min(t.read, cap), min(t.write, cap),
+                              min(t.pool, cap))
 
-    def _build(self, method: str, path: str, ctx: CallContext, json: Any,
-               params: Mapping[str, str] | None, headers: Mapping[str, str] | None
-               ) -> httpx.Request:
-        content = orjson.dumps(json) if json is not None else None
-        merged = {"content-type": "application/json", **(headers or {})} if content else headers
-        extensions = {}
-        timeout = self._timeout(ctx)
-        if timeout is not None:
-            extensions["timeout"] = timeout.as_dict()
-        return self._http.build_request(method, path, content=content, params=params,
-                                        headers=merged, extensions=extensions)
+    async def _build(self, method: str, path: str, json: Any,
+                     params: Mapping[str, str] | None, headers: Mapping[str, str] | None
+                     ) -> OutgoingRequest:
+        """`path` is appended to the base URL, unless it is an absolute URL."""
+        url = path if path.startswith(("http://", "https://")) else self._base_url + path
+        if params:
+            url += ("&" if "?" in url else "?") + urlencode(params)
+        merged = dict(self._headers)
+        body = None
+        if json is not None:
+            body = orjson.dumps(json)
+            merged["content-type"] = "application/json"
+        if headers:
+            merged.update(headers)
+        request = OutgoingRequest(method, url, merged, body)
+        if self._auth is not None:
+            await self._auth.apply(request)
+        return request
+
+    # --- unary ---------------------------------------------------------------
 
     async def request_json(self, method: str, path: str, ctx: CallContext, *,
                            json: Any = None, params: Mapping[str, str] | None = None,
                            headers: Mapping[str, str] | None = None) -> UpstreamResponse:
-        request = self._build(method, path, ctx, json, params, headers)
+        request = await self._build(method, path, json, params, headers)
         try:
-            response = await self._http.send(request)
-        except httpx.HTTPError as exc:
+            response = await self._transport.send(request, self._timeout(ctx))
+        except TransportError as exc:
             raise self._transport_error(exc, ctx) from None
-        if response.status_code >= 400:
-            raise self._status_error(response.status_code, response.content, response.headers,
-                                     ctx)
-        return UpstreamResponse(self._parse(response.content, ctx), response.headers)
+        if response.status >= 400:
+            raise self.status_error(response.status, response.body, response.headers, ctx)
+        return UpstreamResponse(self._parse(response.body, ctx), response.headers)
 
     async def post_json(self, path: str, ctx: CallContext, body: Any, **kwargs: Any
                         ) -> UpstreamResponse:
@@ -139,35 +196,35 @@ class UpstreamClient:
     async def get_json(self, path: str, ctx: CallContext, **kwargs: Any) -> UpstreamResponse:
         return await self.request_json("GET", path, ctx, **kwargs)
 
+    # --- streams ---------------------------------------------------------------
+
     @asynccontextmanager
     async def stream(self, method: str, path: str, ctx: CallContext, *, json: Any = None,
                      params: Mapping[str, str] | None = None,
                      headers: Mapping[str, str] | None = None
-                     ) -> AsyncIterator[tuple[httpx.Headers, AsyncIterator[bytes]]]:
+                     ) -> AsyncIterator[tuple[Mapping[str, str], AsyncIterator[bytes]]]:
         """Yields the response headers and its body as raw chunks, as they
         arrive. Leaving the block early closes the connection."""
-        request = self._build(method, path, ctx, json, params, headers)
+        request = await self._build(method, path, json, params, headers)
         try:
-            response = await self._http.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            raise self._transport_error(exc, ctx) from None
-        try:
-            if response.status_code >= 400:
-                try:
-                    body = await response.aread()
-                except httpx.HTTPError as exc:
-                    raise self._transport_error(exc, ctx) from None
-                raise self._status_error(response.status_code, body, response.headers, ctx)
-            yield response.headers, self._chunks(response, ctx)
-        finally:
-            await response.aclose()
-
-    async def _chunks(self, response: httpx.Response, ctx: CallContext) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in response.aiter_raw():
-                yield chunk
-        except httpx.HTTPError as exc:
+            async with self._transport.stream(request, self._timeout(ctx)) as (
+                    status, response_headers, chunks):
+                if status >= 400:
+                    body = b"".join([chunk async for chunk in chunks])
+                    raise self.status_error(status, body, response_headers, ctx)
+                yield response_headers, self._mapped(chunks, ctx)
+        except TransportError as exc:
             raise self._transport_error(exc, ctx, during_stream=True) from None
+
+    async def _mapped(self, chunks: AsyncIterator[bytes], ctx: CallContext
+                      ) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in chunks:
+                yield chunk
+        except TransportError as exc:
+            raise self._transport_error(exc, ctx, during_stream=True) from None
+
+    # --- errors ------------------------------------------------------------------
 
     def _parse(self, content: bytes, ctx: CallContext) -> Any:
         try:
@@ -176,26 +233,21 @@ class UpstreamClient:
             raise UpstreamProtocolError("the response is not valid JSON",
                                         provider=self.provider, model=ctx.model) from None
 
-    def _status_error(self, status: int, content: bytes, headers: httpx.Headers,
-                      ctx: CallContext) -> UpstreamError:
-        try:
-            body: Any = orjson.loads(content) if content else None
-        except orjson.JSONDecodeError:
-            body = content.decode("utf-8", errors="replace")
-        return to_error(status, self._problem(status, body), provider=self.provider,
-                        model=ctx.model, headers=headers, secrets=self.secrets)
+    def status_error(self, status: int, content: bytes, headers: Mapping[str, str],
+                     ctx: CallContext) -> UpstreamError:
+        return self._errors(status, _decode_body(content), headers,
+                            ErrorContext(self.provider, ctx.model, self.secrets))
 
-    def _transport_error(self, exc: httpx.HTTPError, ctx: CallContext,
+    def _transport_error(self, exc: TransportError, ctx: CallContext,
                          during_stream: bool = False) -> UpstreamError:
-        kind = type(exc).__name__
         common = {"provider": self.provider, "model": ctx.model}
-        if isinstance(exc, httpx.TimeoutException):
-            return UpstreamTimeout(f"no answer in time ({kind})", **common)
-        if isinstance(exc, httpx.ConnectError):
-            return UpstreamUnreachable(f"cannot connect ({kind})", **common)
-        if during_stream or isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
-            return UpstreamFailure(f"the connection failed mid-response ({kind})", **common)
-        return UpstreamFailure(f"request failed ({kind})", **common)
+        if isinstance(exc, TransportTimeout):
+            return UpstreamTimeout(f"no answer in time ({exc})", **common)
+        if isinstance(exc, TransportConnectError):
+            return UpstreamUnreachable(f"cannot connect ({exc})", **common)
+        if during_stream:
+            return UpstreamFailure(f"the connection failed mid-response ({exc})", **common)
+        return UpstreamFailure(f"request failed ({exc})", **common)
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._transport.aclose()
