@@ -70,6 +70,7 @@ clients-deps:
 	cd generated/typescript && $(NPM_CI)
 	cd clients/typescript && $(NPM_CI)
 	cd clients/go && go mod download
+	cd clients/rust && cargo fetch --locked
 
 test-python: $(VENV)/.test clients-deps
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)

@@ -51,3 +51,8 @@ def test_go_client(client_env: dict[str, str]) -> None:
 
 def test_typescript_client(client_env: dict[str, str]) -> None:
     run(["npm", "test", "--silent"], CLIENTS / "typescript", client_env)
+
+
+def test_rust_client(client_env: dict[str, str]) -> None:
+    env = {**client_env, "CARGO_TARGET_DIR": str(ROOT / ".tools" / "cargo-target")}
+    run(["cargo", "test", "--locked", "--quiet"], CLIENTS / "rust", env)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from tests.fixtures import openai as fx
@@ -61,16 +62,19 @@ def script_client_routes(upstream: FakeUpstream) -> None:
 
 
 def main() -> int:
-    # Block the signals before waiting for them: otherwise SIGTERM kills the
-    # process before `finally` stops the gateway child.
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    # Handlers (not a blocked mask + sigwait: a blocked mask is inherited by
+    # the gateway child, which would then never see SIGTERM).
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     upstream = FakeUpstream()
     script_client_routes(upstream)
     with tempfile.TemporaryDirectory() as tmp:
         gateway = start_gateway(upstream, Path(tmp))
         print(f"LLMGATEWAY_ADDRESS={gateway.address}", flush=True)
         try:
-            signal.sigwait({signal.SIGINT, signal.SIGTERM})
+            while not stop.wait(1.0):
+                pass
         finally:
             gateway.stop()
             upstream.close()

@@ -1,0 +1,164 @@
+//! What needs no server: the reassembly rules on hand-made events, and
+//! connection errors.
+
+use llmgateway_client::v1::{
+    part, stream_chat_response::Event, ChatResponse, FinishReason, Part, Role, StreamChatResponse,
+    StreamDone, StreamStart, TextDelta, ToolCall, ToolCallDelta, ToolCallEnd, ToolCallStart, Usage,
+    UsageUpdate,
+};
+use llmgateway_client::{reassemble, Accumulator, Client, Code};
+
+fn event(event: Event) -> StreamChatResponse {
+    StreamChatResponse { event: Some(event) }
+}
+
+fn text(index: i32, text: &str) -> StreamChatResponse {
+    event(Event::TextDelta(TextDelta {
+        index,
+        text: text.into(),
+        ..Default::default()
+    }))
+}
+
+fn usage(input_tokens: i64, output_tokens: i64) -> Usage {
+    Usage {
+        input_tokens,
+        output_tokens,
+        total_tokens: input_tokens + output_tokens,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn rebuilds_parts_by_index_and_ignores_unknown_events() {
+    let call = ToolCall {
+        id: "c1".into(),
+        name: "f".into(),
+        arguments_json: r#"{"a":1}"#.into(),
+    };
+    let events = [
+        event(Event::Start(StreamStart {
+            id: "r1".into(),
+            model: "m".into(),
+            provider: "p".into(),
+            request_id: "req".into(),
+            upstream_request_id: "up".into(),
+        })),
+        event(Event::ToolCallStart(ToolCallStart {
+            index: 1,
+            id: "c1".into(),
+            name: "f".into(),
+            ..Default::default()
+        })),
+        text(0, "Hel"),
+        event(Event::ToolCallDelta(ToolCallDelta {
+            index: 1,
+            arguments_fragment: r#"{"a":"#.into(),
+        })),
+        StreamChatResponse { event: None }, // a kind this client does not know
+        text(0, "lo"),
+        event(Event::ToolCallEnd(ToolCallEnd {
+            index: 1,
+            tool_call: Some(call.clone()),
+        })),
+        event(Event::Usage(UsageUpdate {
+            usage: Some(usage(1, 1)),
+        })),
+        event(Event::Done(StreamDone {
+            finish_reason: FinishReason::ToolCalls.into(),
+            provider_finish_reason: "tool_calls".into(),
+            stop_sequence: String::new(),
+            usage: Some(usage(3, 4)),
+        })),
+    ];
+
+    let mut acc = Accumulator::new();
+    for e in &events[..8] {
+        acc.push(e);
+    }
+    assert!(!acc.is_done());
+    assert_eq!(acc.response().usage, Some(usage(1, 1)));
+    acc.push(&events[8]);
+    assert!(acc.is_done());
+
+    let rebuilt = reassemble(&events);
+    assert_eq!(rebuilt, acc.into_response());
+    let message = rebuilt.message.as_ref().unwrap();
+    assert_eq!(message.role(), Role::Assistant);
+    assert_eq!(
+        message.parts,
+        [
+            Part {
+                kind: Some(part::Kind::Text("Hello".into())),
+                ..Default::default()
+            },
+            Part {
+                kind: Some(part::Kind::ToolCall(call)),
+                ..Default::default()
+            },
+        ]
+    );
+    assert_eq!(
+        ChatResponse {
+            message: None,
+            ..rebuilt
+        },
+        ChatResponse {
+            id: "r1".into(),
+            model: "m".into(),
+            provider: "p".into(),
+            request_id: "req".into(),
+            upstream_request_id: "up".into(),
+            finish_reason: FinishReason::ToolCalls.into(),
+            provider_finish_reason: "tool_calls".into(),
+            usage: Some(usage(3, 4)),
+            ..Default::default()
+        }
+    );
+}
+
+#[test]
+fn orders_parts_by_index_not_arrival() {
+    let rebuilt = reassemble([text(2, "c"), text(0, "a"), text(1, "b")]);
+    let texts: Vec<_> = rebuilt
+        .message
+        .unwrap()
+        .parts
+        .into_iter()
+        .map(|p| p.kind)
+        .collect();
+    let expected: Vec<_> = ["a", "b", "c"]
+        .map(|t| Some(part::Kind::Text(t.into())))
+        .into();
+    assert_eq!(texts, expected);
+}
+
+#[tokio::test]
+async fn connection_refused_is_unavailable() {
+    // A port nobody listens on: bind one, then free it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let error = Client::connect(format!("127.0.0.1:{port}"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), Code::Unavailable);
+    assert!(error.message().contains("refused"), "{error}");
+
+    let lazy = Client::builder(format!("127.0.0.1:{port}"))
+        .connect_lazy()
+        .unwrap();
+    let error = lazy.get_model("fast").await.unwrap_err();
+    assert_eq!(error.code(), Code::Unavailable, "{error}");
+}
+
+#[test]
+fn invalid_api_key_is_refused_up_front() {
+    let error = Client::builder("127.0.0.1:1")
+        .api_key("bad\nkey")
+        .connect_lazy()
+        .unwrap_err();
+    assert_eq!(error.code(), Code::InvalidArgument, "{error}");
+}
