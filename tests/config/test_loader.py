@@ -55,11 +55,14 @@ def test_env_interpolation_fallback_and_escape(tmp_path: Path) -> None:
         "a": "h:1", "b": "x", "c": "${HOST}", "d": ["y"]}
 
 
-def test_missing_env_variable_names_the_field(tmp_path: Path) -> None:
-    path = write(tmp_path, "server:\n  address: ${GATEWAY_ADDR}\n")
+def test_every_missing_env_variable_names_its_field(tmp_path: Path) -> None:
+    path = write(tmp_path, "server:\n  address: ${GATEWAY_ADDR}\nproviders:\n  openai:\n"
+                           "    api_key: ${OPENAI_API_KEY}\n")
     with pytest.raises(ConfigError) as exc:
         load_config(path, env={})
-    assert problems(exc) == {"server.address": "environment variable GATEWAY_ADDR is not set"}
+    assert problems(exc) == {
+        "server.address": "environment variable GATEWAY_ADDR is not set",
+        "providers.openai.api_key": "environment variable OPENAI_API_KEY is not set"}
 
 
 def test_every_problem_is_reported_with_its_path(tmp_path: Path) -> None:

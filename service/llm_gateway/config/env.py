@@ -15,24 +15,36 @@ from typing import Any
 _PATTERN = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-class MissingVariable(Exception):
-    def __init__(self, path: str, variable: str) -> None:
-        super().__init__(f"{path}: environment variable {variable} is not set")
-        self.path = path
-        self.variable = variable
+class MissingVariables(Exception):
+    def __init__(self, missing: list[tuple[str, str]]) -> None:
+        super().__init__(", ".join(f"{path}: {var}" for path, var in missing))
+        self.missing = missing  # (path, variable name)
 
 
-def interpolate(value: Any, env: Mapping[str, str], path: str = "") -> Any:
+def interpolate(value: Any, env: Mapping[str, str]) -> Any:
+    """The value with every `${...}` replaced; raises MissingVariables
+    naming every unset variable and where it is used."""
+    missing: list[tuple[str, str]] = []
+    result = _walk(value, env, "", missing)
+    if missing:
+        raise MissingVariables(missing)
+    return result
+
+
+def _walk(value: Any, env: Mapping[str, str], path: str, missing: list[tuple[str, str]]
+          ) -> Any:
     if isinstance(value, dict):
-        return {k: interpolate(v, env, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+        return {k: _walk(v, env, f"{path}.{k}" if path else str(k), missing)
+                for k, v in value.items()}
     if isinstance(value, list):
-        return [interpolate(v, env, f"{path}[{i}]") for i, v in enumerate(value)]
+        return [_walk(v, env, f"{path}[{i}]", missing) for i, v in enumerate(value)]
     if isinstance(value, str) and "${" in value:
-        return _PATTERN.sub(lambda m: _substitute(m, env, path), value)
+        return _PATTERN.sub(lambda m: _substitute(m, env, path, missing), value)
     return value
 
 
-def _substitute(match: re.Match[str], env: Mapping[str, str], path: str) -> str:
+def _substitute(match: re.Match[str], env: Mapping[str, str], path: str,
+                missing: list[tuple[str, str]]) -> str:
     if match.group(0) == "$${":
         return "${"
     name, fallback = match.group(1), match.group(2)
@@ -41,4 +53,5 @@ def _substitute(match: re.Match[str], env: Mapping[str, str], path: str) -> str:
         return value
     if fallback is not None:
         return fallback
-    raise MissingVariable(path, name)
+    missing.append((path, name))
+    return ""

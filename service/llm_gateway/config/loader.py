@@ -17,7 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from .defaults import default_config
-from .env import MissingVariable, interpolate
+from .env import MissingVariables, interpolate
 from .schema import GatewayConfig, ProviderConfig
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
@@ -55,9 +55,9 @@ def load_config(path: str | os.PathLike[str] | None, env: Mapping[str, str] | No
         raise ConfigError(source, [("", "must be a mapping (server, providers, aliases)")])
     try:
         raw = interpolate(raw, env)
-    except MissingVariable as exc:
-        raise ConfigError(source, [(exc.path, f"environment variable {exc.variable} is not set")]
-                          ) from None
+    except MissingVariables as exc:
+        raise ConfigError(source, [(path, f"environment variable {var} is not set")
+                                   for path, var in exc.missing]) from None
     return validate(raw, source)
 
 
