@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ..core.completions import CompletionEvent, CompletionRequest, CompletionResponse
 from ..core.embeddings import EmbedRequest, EmbedResponse
@@ -118,6 +118,10 @@ class ProviderBase:
 
     # The wire family; an instance may narrow it to a preset ("vllm").
     type: str = ""
+    # A provider_options key shared by every type of a family ("openai").
+    family: str = ""
+    # The adapter's pooled client (providers/http/client.py), when it has one.
+    client: Any = None
     # What the adapter implements for each kind of model. Per-model config can
     # only turn capabilities off (a model cannot gain what the adapter lacks).
     # (Adapters whose features depend on configuration set these per instance
@@ -232,8 +236,24 @@ class ProviderBase:
     async def check_health(self) -> HealthReport:
         return HealthReport(ok=True)
 
+    # --- shared plumbing ----------------------------------------------------
+
+    def options(self, provider_options: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        """The pass-through fields that apply here: the family's object, then
+        the type's, then the configured name's (later keys win)."""
+        merged: dict[str, Any] = {}
+        for key in dict.fromkeys(k for k in (self.family, self.type, self.name) if k):
+            self.merge_options(merged, provider_options.get(key, {}))
+        return merged
+
+    @staticmethod
+    def merge_options(into: dict[str, Any], extra: Mapping[str, Any]) -> None:
+        """Member by member (ProviderOptions in common.proto)."""
+        into.update(extra)
+
     def secrets(self) -> Sequence[str]:
-        return ()
+        return self.client.secrets if self.client is not None else ()
 
     async def aclose(self) -> None:
-        return None
+        if self.client is not None:
+            await self.client.aclose()

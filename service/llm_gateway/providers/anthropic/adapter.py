@@ -60,18 +60,8 @@ class AnthropicProvider(ProviderBase):
     def infer_kind(self, model_id: str) -> str:
         return "chat"  # Anthropic serves no embedding models
 
-    def options(self, provider_options: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-        """Pass-through body fields: the type's object, then the name's."""
-        merged: dict[str, Any] = {}
-        for key in dict.fromkeys((self.type, self.name)):
-            merged.update(provider_options.get(key, {}))
-        return merged
 
-    def secrets(self) -> Sequence[str]:
-        return self.client.secrets
 
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
     # --- chat -----------------------------------------------------------------------
 

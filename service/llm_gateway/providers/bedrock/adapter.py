@@ -78,19 +78,11 @@ class BedrockProvider(ProviderBase):
 
     # --- helpers -----------------------------------------------------------------
 
-    def options(self, provider_options: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-        """Pass-through fields: the type's, then this provider's name's."""
-        merged: dict[str, Any] = {}
-        for key in dict.fromkeys((self.type, self.name)):
-            merged.update(provider_options.get(key, {}))
-        return merged
 
     def secrets(self) -> Sequence[str]:
         resolved = self._credentials.secret_values() if self._credentials else []
         return (*self.client.secrets, *resolved)
 
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
     # --- chat ------------------------------------------------------------------------
 

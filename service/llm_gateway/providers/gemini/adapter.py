@@ -48,6 +48,7 @@ TOKEN_METHOD = "gemini:countTokens"
 
 class GeminiProvider(ProviderBase):
     type = "gemini"
+    family = FAMILY
     chat_capabilities = Capabilities(
         chat=True, streaming=True, tools=True, parallel_tool_calls=True, vision=True,
         structured_output=True, reasoning=True, token_counting=True)
@@ -77,12 +78,10 @@ class GeminiProvider(ProviderBase):
 
     # --- helpers -------------------------------------------------------------------
 
-    def options(self, provider_options: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-        """Pass-through fields: the family's ("gemini"), the type's, the name's."""
-        merged: dict[str, Any] = {}
-        for key in dict.fromkeys((FAMILY, self.type, self.name)):
-            merge_options(merged, provider_options.get(key, {}))
-        return merged
+    @staticmethod
+    def merge_options(into: dict[str, Any], extra: Mapping[str, Any]) -> None:
+        # Nested objects (generationConfig, ...) merge instead of replacing.
+        merge_options(into, extra)
 
     async def _post(self, path: str, ctx: CallContext, body: Any) -> UpstreamResponse:
         response = await self.client.post_json(path, ctx, body)
@@ -90,12 +89,6 @@ class GeminiProvider(ProviderBase):
             raise UpstreamProtocolError("the response is not a JSON object",
                                         provider=self.name, model=ctx.model)
         return response
-
-    def secrets(self) -> Sequence[str]:
-        return self.client.secrets
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
     # --- chat ------------------------------------------------------------------------
 
@@ -260,7 +253,7 @@ class VertexProvider(GeminiProvider):
         return (*self.client.secrets, current) if current else self.client.secrets
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await super().aclose()
         self.tokens.close()
 
 

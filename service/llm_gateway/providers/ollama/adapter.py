@@ -54,18 +54,8 @@ class OllamaProvider(ProviderBase):
                    if config.api_key is not None else {})
         self.client = UpstreamClient.from_config(name, config, headers, problem=ollama_problem)
 
-    def options(self, provider_options: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-        """Pass-through fields: the type's object, then the configured name's."""
-        merged: dict[str, Any] = {}
-        for key in dict.fromkeys((self.type, self.name)):
-            merged.update(provider_options.get(key, {}))
-        return merged
 
-    def secrets(self) -> Sequence[str]:
-        return self.client.secrets
 
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
     def _expect_object(self, body: Any, what: str, model: str) -> Mapping[str, Any]:
         if not isinstance(body, dict):

@@ -84,18 +84,8 @@ class OpenAIProvider(ProviderBase):
 
     # --- helpers ---------------------------------------------------------------
 
-    def options(self, provider_options: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-        """Pass-through fields for this provider: family, then type, then name."""
-        merged: dict[str, Any] = {}
-        for key in dict.fromkeys((self.family, self.type, self.name)):
-            merged.update(provider_options.get(key, {}))
-        return merged
 
-    def secrets(self) -> Sequence[str]:
-        return self.client.secrets
 
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
     # --- chat -------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from ...core.types import (
     ChatResponse,
     ChoiceFormat,
     FinishReason,
+    GenerationConfig,
     GrammarFormat,
     ImagePart,
     JsonObjectFormat,
@@ -76,7 +77,7 @@ def encode_chat(request: ChatRequest, model: str, preset: Preset, provider: str,
                 stream: bool, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"model": model, "messages": encode_messages(request, preset,
                                                                           provider)}
-    _generation(body, request, preset, provider)
+    encode_sampling(body, request.generation, preset, provider, preset.max_tokens_field)
     if request.tools:
         body["tools"] = [encode_tool(t, preset, provider) for t in request.tools]
     if request.tool_choice is not None:
@@ -165,11 +166,11 @@ def _tool_results(message: Message, provider: str) -> list[dict[str, Any]]:
     return out
 
 
-def _generation(body: dict[str, Any], request: ChatRequest, preset: Preset,
-                provider: str) -> None:
-    g = request.generation
+def encode_sampling(body: dict[str, Any], g: GenerationConfig, preset: Preset, provider: str,
+                    max_tokens_field: str) -> None:
+    """Sampling and length controls, shared by chat and text completion."""
     if g.max_output_tokens is not None:
-        body[preset.max_tokens_field] = g.max_output_tokens
+        body[max_tokens_field] = g.max_output_tokens
     for name in ("temperature", "top_p", "presence_penalty", "frequency_penalty"):
         value = getattr(g, name)
         if value is not None:

@@ -31,7 +31,14 @@ from ...core.types import (
     TextFormat,
     Usage,
 )
-from .chat_codec import decode_usage, encode_messages, encode_tool, finish_reason, guided
+from .chat_codec import (
+    decode_usage,
+    encode_messages,
+    encode_sampling,
+    encode_tool,
+    finish_reason,
+    guided,
+)
 from .presets import Preset
 
 
@@ -40,23 +47,8 @@ def encode_completion(request: CompletionRequest, model: str, preset: Preset, pr
     prompts = request.prompts
     body: dict[str, Any] = {"model": model,
                             "prompt": prompts[0] if len(prompts) == 1 else list(prompts)}
-    g = request.generation
-    if g.max_output_tokens is not None:
-        body["max_tokens"] = g.max_output_tokens  # completions never took max_completion_tokens
-    for name in ("temperature", "top_p", "presence_penalty", "frequency_penalty"):
-        value = getattr(g, name)
-        if value is not None:
-            body[name] = value
-    for name in ("top_k", "min_p", "repetition_penalty"):
-        value = getattr(g, name)
-        if value is not None:
-            if name not in preset.sampling_extras:
-                raise UnsupportedFeature(provider, name)
-            body[name] = value
-    if g.stop_sequences:
-        body["stop"] = list(g.stop_sequences)
-    if g.seed is not None:
-        body[preset.seed_field] = g.seed
+    # The legacy endpoint takes max_tokens, never max_completion_tokens.
+    encode_sampling(body, request.generation, preset, provider, "max_tokens")
     if request.echo:
         body["echo"] = True
     if request.logprobs is not None:

@@ -37,18 +37,8 @@ class OpenAIResponsesProvider(ProviderBase):
                    if config.api_key is not None else {})
         self.client = UpstreamClient.from_config(name, config, headers, problem=openai_problem)
 
-    def options(self, provider_options: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-        """Pass-through fields: this type's, then this provider name's."""
-        merged: dict[str, Any] = {}
-        for key in dict.fromkeys((self.type, self.name)):
-            merged.update(provider_options.get(key, {}))
-        return merged
 
-    def secrets(self) -> Sequence[str]:
-        return self.client.secrets
 
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
     # --- chat -------------------------------------------------------------------
 
