@@ -36,7 +36,7 @@ from llm_gateway.providers.base import ProviderBase
 
 from tests.fixtures import bedrock as fx
 from tests.support.fake_upstream import FakeUpstream, Gate, RecordedRequest, Reply, Stream
-from tests.support.providers import ctx, make_provider
+from tests.support.providers import assert_cancel_closes_upstream, ctx, make_provider
 
 KEY_ID, SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 CLAUDE = "anthropic.claude-3-5-haiku-20241022-v1:0"
@@ -220,13 +220,7 @@ async def test_cancelling_a_stream_closes_the_upstream_connection(upstream: Fake
     upstream.on("POST", STREAM, Stream(fx.events(*fx.STREAM_TEXT[:2]), hold_open=True,
                                        headers=fx.STREAM_HEADERS))
     provider = bedrock(upstream)
-    task = asyncio.create_task(collect(provider))
-    exchange = await asyncio.to_thread(upstream.wait_for_exchange)
-    assert not exchange.closed.is_set()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert await asyncio.to_thread(exchange.closed.wait, 5)
+    await assert_cancel_closes_upstream(upstream, provider.stream(hello(), ctx(CLAUDE)))
     await provider.aclose()
 
 

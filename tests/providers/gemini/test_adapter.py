@@ -1,7 +1,6 @@
 """The Gemini API adapter over real HTTP to the fake upstream: the exact
 request it sends and the exact neutral result it returns."""
 
-import asyncio
 import itertools
 
 import pytest
@@ -30,7 +29,7 @@ from llm_gateway.core.types import (
 
 from tests.fixtures import gemini as fx
 from tests.support.fake_upstream import FakeUpstream, Gate, RecordedRequest, Reply, Stream
-from tests.support.providers import ctx, make_provider
+from tests.support.providers import assert_cancel_closes_upstream, ctx, make_provider
 
 KEY = "AIzaSyTest-0123456789abcdefghijklmn"
 MODEL = "gemini-2.5-flash"
@@ -253,17 +252,7 @@ async def test_cancelling_a_stream_closes_the_upstream_connection(upstream: Fake
     upstream.on("POST", STREAM, Stream(fx.sse_frames(fx.STREAM_TEXT[:1]), hold_open=True))
     gemini = provider(upstream)
 
-    async def consume() -> None:
-        async for _ in gemini.stream(hello(), ctx(MODEL)):
-            pass
-
-    task = asyncio.create_task(consume())
-    exchange = await asyncio.to_thread(upstream.wait_for_exchange)
-    assert not exchange.closed.is_set()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert await asyncio.to_thread(exchange.closed.wait, 5)
+    await assert_cancel_closes_upstream(upstream, gemini.stream(hello(), ctx(MODEL)))
     await gemini.aclose()
 
 

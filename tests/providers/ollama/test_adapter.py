@@ -2,7 +2,6 @@
 it sends and the exact neutral result it returns, for chat, streams and
 embeddings (the model side is in test_models_adapter.py)."""
 
-import asyncio
 import itertools
 import json
 
@@ -35,7 +34,7 @@ from llm_gateway.providers.base import ProviderBase
 
 from tests.fixtures import ollama as fx
 from tests.support.fake_upstream import FakeUpstream, Gate, Raw, Reply, Stream
-from tests.support.providers import ctx, make_provider
+from tests.support.providers import assert_cancel_closes_upstream, ctx, make_provider
 
 CHAT = "/api/chat"
 TOKEN = "proxy-token-5b1d9e0c7a"
@@ -247,17 +246,7 @@ async def test_cancelling_a_stream_closes_the_upstream_connection(upstream: Fake
     upstream.on("POST", CHAT, ndjson_stream(fx.STREAM_TEXT[:1], hold_open=True))
     provider = ollama(upstream)
 
-    async def consume() -> None:
-        async for _ in provider.stream(hello(), ctx("qwen3:8b")):
-            pass
-
-    task = asyncio.create_task(consume())
-    exchange = await asyncio.to_thread(upstream.wait_for_exchange)
-    assert not exchange.closed.is_set()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert await asyncio.to_thread(exchange.closed.wait, 5)
+    await assert_cancel_closes_upstream(upstream, provider.stream(hello(), ctx("qwen3:8b")))
     await provider.aclose()
 
 

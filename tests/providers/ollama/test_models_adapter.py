@@ -2,7 +2,6 @@
 discovery from /api/tags and /api/show, health, and local model management
 (pull progress as it arrives, show, delete, their errors, cancellation)."""
 
-import asyncio
 
 import pytest
 from llm_gateway.core import errors as e
@@ -12,7 +11,7 @@ from llm_gateway.providers.base import ProviderBase
 
 from tests.fixtures import ollama as fx
 from tests.support.fake_upstream import FakeUpstream, Gate, RecordedRequest, Reply, Stream
-from tests.support.providers import make_provider
+from tests.support.providers import assert_cancel_closes_upstream, make_provider
 
 
 def ollama(upstream: FakeUpstream, **settings: object) -> ProviderBase:
@@ -128,20 +127,7 @@ async def test_cancelling_a_pull_closes_the_upstream_connection(upstream: FakeUp
     upstream.on("POST", "/api/pull", Stream(fx.ndjson(*fx.PULL[:2]), headers=fx.NDJSON_HEADERS,
                                             hold_open=True))
     provider = ollama(upstream)
-    first = asyncio.Event()
-
-    async def consume() -> None:
-        async for _ in provider.pull_model("gemma3:1b", False):
-            first.set()
-
-    task = asyncio.create_task(consume())
-    await first.wait()
-    exchange = upstream.wait_for_exchange()
-    assert not exchange.closed.is_set()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert await asyncio.to_thread(exchange.closed.wait, 5)
+    await assert_cancel_closes_upstream(upstream, provider.pull_model("gemma3:1b", False))
     await provider.aclose()
 
 

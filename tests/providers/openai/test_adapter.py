@@ -1,7 +1,6 @@
 """The OpenAI-family adapter over real HTTP to the fake upstream: the exact
 request it sends and the exact neutral result it returns."""
 
-import asyncio
 import itertools
 
 import pytest
@@ -13,7 +12,7 @@ from llm_gateway.core.types import ChatRequest, FinishReason, Message, Role, Tex
 
 from tests.fixtures import openai as fx
 from tests.support.fake_upstream import FakeUpstream, Gate, Raw, Reply, Stream, sse
-from tests.support.providers import ctx, make_provider
+from tests.support.providers import assert_cancel_closes_upstream, ctx, make_provider
 
 KEY = "sk-test-0123456789abcdef"
 
@@ -89,17 +88,7 @@ async def test_cancelling_a_stream_closes_the_upstream_connection(upstream: Fake
                 Stream(sse(*fx.STREAM_TEXT[:2]), hold_open=True))
     provider = make_provider("openai", upstream, path="/v1", api_key=KEY)
 
-    async def consume() -> None:
-        async for _ in provider.stream(hello(), ctx("gpt-4.1")):
-            pass
-
-    task = asyncio.create_task(consume())
-    exchange = await asyncio.to_thread(upstream.wait_for_exchange)
-    assert not exchange.closed.is_set()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert await asyncio.to_thread(exchange.closed.wait, 5)
+    await assert_cancel_closes_upstream(upstream, provider.stream(hello(), ctx("gpt-4.1")))
     await provider.aclose()
 
 

@@ -1,7 +1,6 @@
 """The Responses adapter over real HTTP to the fake upstream: the exact request
 it sends and the exact neutral result it returns."""
 
-import asyncio
 import itertools
 from typing import Any
 
@@ -31,7 +30,7 @@ from llm_gateway.providers.openai_responses.responses_codec import decode_respon
 
 from tests.fixtures import openai_responses as fx
 from tests.support.fake_upstream import FakeUpstream, Gate, Raw, Reply, Stream, sse
-from tests.support.providers import ctx, make_provider
+from tests.support.providers import assert_cancel_closes_upstream, ctx, make_provider
 
 KEY = "sk-test-0123456789abcdef"
 P = "openai_responses"
@@ -228,17 +227,7 @@ async def test_cancelling_a_stream_closes_the_upstream_connection(upstream: Fake
     upstream.on("POST", PATH, Stream(frames(fx.STREAM_TEXT[:5]), hold_open=True))
     provider = provider_for(upstream)
 
-    async def consume() -> None:
-        async for _ in provider.stream(hello(), ctx("gpt-5")):
-            pass
-
-    task = asyncio.create_task(consume())
-    exchange = await asyncio.to_thread(upstream.wait_for_exchange)
-    assert not exchange.closed.is_set()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert await asyncio.to_thread(exchange.closed.wait, 5)
+    await assert_cancel_closes_upstream(upstream, provider.stream(hello(), ctx("gpt-5")))
     await provider.aclose()
 
 
