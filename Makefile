@@ -64,13 +64,15 @@ docs: $(VENV)/.test
 	$(BIN)/python tools/provider_matrix.py
 
 ## Each client's dependencies, from the registries (versions pinned by the
-## lockfiles); the suites themselves run inside pytest (tests/clients/).
+## lockfiles), and its build: the suites themselves then run inside pytest
+## (tests/clients/) against the live gateway, without compiling there.
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
+export CARGO_TARGET_DIR := $(CURDIR)/.tools/cargo-target
 clients-deps:
 	cd generated/typescript && $(NPM_CI)
 	cd clients/typescript && $(NPM_CI)
-	cd clients/go && go mod download
-	cd clients/rust && cargo fetch --locked
+	cd clients/go && go mod download && go vet ./... && go test -count=1 -run '^$$' ./...
+	cd clients/rust && cargo test --locked --no-run --quiet
 
 test-python: $(VENV)/.test clients-deps
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)

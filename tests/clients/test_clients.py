@@ -22,7 +22,10 @@ from tests.support.gateway_process import GatewayProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = ROOT / "clients"
-TIMEOUT = 900  # a cold Rust build on two cores is the slowest step
+# `make test` builds every client before pytest starts (clients-deps); this
+# bound covers a suite run by hand on a cold cache.
+TIMEOUT = 900
+pytestmark = pytest.mark.timeout(TIMEOUT)
 
 
 @pytest.fixture
