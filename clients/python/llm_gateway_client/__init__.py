@@ -2,7 +2,7 @@
 
 from .client import DEFAULT_TIMEOUT, GatewayClient, chat_input, user
 from .errors import FieldViolation, GatewayError
-from .reassemble import Reassembler, areassemble, reassemble
+from .reassemble import Reassembler, areassemble, areassemble_completion, reassemble
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -11,6 +11,7 @@ __all__ = [
     "GatewayError",
     "Reassembler",
     "areassemble",
+    "areassemble_completion",
     "chat_input",
     "reassemble",
     "user",

@@ -20,6 +20,8 @@ from llmgateway.v1 import (
     chat_pb2,
     chat_pb2_grpc,
     common_pb2,
+    completions_pb2,
+    completions_pb2_grpc,
     content_pb2,
     embeddings_pb2,
     embeddings_pb2_grpc,
@@ -72,6 +74,7 @@ class GatewayClient:
                 self._metadata = (("authorization", f"Bearer {api_key}"),)
             self._channel = grpc.aio.insecure_channel(address, options=list(options))
         self._chat = chat_pb2_grpc.ChatServiceStub(self._channel)
+        self._completions = completions_pb2_grpc.CompletionServiceStub(self._channel)
         self._embed = embeddings_pb2_grpc.EmbeddingServiceStub(self._channel)
         self._models = models_pb2_grpc.ModelServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
@@ -121,6 +124,48 @@ class GatewayClient:
                                                 **self._kwargs(timeout))
         except grpc.RpcError as err:
             raise GatewayError.from_rpc_error(err) from None
+
+    async def batch_chat(self, items: Iterable[tuple[str, chat_pb2.ChatInput]], *,
+                         max_concurrency: int = 0, timeout: float | None = None
+                         ) -> AsyncIterator[tuple[str, chat_pb2.ChatResponse | GatewayError]]:
+        """(item id, reply or that item's error), each as the item finishes.
+        A failing item does not fail the others or the call."""
+        request = chat_pb2.BatchChatRequest(
+            items=[chat_pb2.BatchChatItem(id=i, input=inp) for i, inp in items],
+            max_concurrency=max_concurrency)
+        call = self._chat.BatchChat(request, **self._kwargs(timeout))
+        try:
+            async for result in call:
+                if result.HasField("error"):
+                    yield result.id, GatewayError.from_item_error(result.error)
+                else:
+                    yield result.id, result.response
+        except grpc.RpcError as err:
+            raise GatewayError.from_rpc_error(err) from None
+        finally:
+            call.cancel()
+
+    async def complete(self, input: completions_pb2.CompletionInput, *,
+                       timeout: float | None = None) -> completions_pb2.CompleteResponse:
+        try:
+            return await self._completions.Complete(
+                completions_pb2.CompleteRequest(input=input), **self._kwargs(timeout))
+        except grpc.RpcError as err:
+            raise GatewayError.from_rpc_error(err) from None
+
+    async def stream_complete(self, input: completions_pb2.CompletionInput, *,
+                              timeout: float | None = None
+                              ) -> AsyncIterator[completions_pb2.StreamCompleteResponse]:
+        """Completion events as they arrive; leaving the loop cancels the call."""
+        call = self._completions.StreamComplete(
+            completions_pb2.StreamCompleteRequest(input=input), **self._kwargs(timeout))
+        try:
+            async for event in call:
+                yield event
+        except grpc.RpcError as err:
+            raise GatewayError.from_rpc_error(err) from None
+        finally:
+            call.cancel()
 
     async def embed(self, model: str, texts: Iterable[str], *, timeout: float | None = None,
                     **fields: Any) -> embeddings_pb2.EmbedResponse:

@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 
 import grpc
 from google.rpc import error_details_pb2, status_pb2
+from llmgateway.v1 import common_pb2
 
 _DETAILS_KEY = "grpc-status-details-bin"
+# google.rpc.Code number -> grpc.StatusCode.
+_CODES = {code.value[0]: code for code in grpc.StatusCode}
 
 
 @dataclass
@@ -42,6 +45,14 @@ class GatewayError(Exception):
         if isinstance(raw, bytes):
             out._read_details(status_pb2.Status.FromString(raw))
         return out
+
+    @classmethod
+    def from_item_error(cls, item: common_pb2.ItemError) -> GatewayError:
+        """One failed item of a batch."""
+        delay = item.retry_delay.ToNanoseconds() / 1e9 if item.HasField("retry_delay") else None
+        return cls(_CODES.get(item.code, grpc.StatusCode.UNKNOWN), item.message, item.reason,
+                   "llmgateway",
+                   dict(item.metadata), delay)
 
     def _read_details(self, status: status_pb2.Status) -> None:
         for detail in status.details:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, Iterable
 
-from llmgateway.v1 import chat_pb2, content_pb2
+from llmgateway.v1 import chat_pb2, completions_pb2, content_pb2
 
 
 class Reassembler:
@@ -87,3 +87,30 @@ async def areassemble(events: AsyncIterable[chat_pb2.StreamChatResponse]
     async for event in events:
         acc.add(event)
     return acc.result()
+
+
+async def areassemble_completion(events: AsyncIterable[completions_pb2.StreamCompleteResponse]
+                                 ) -> completions_pb2.CompleteResponse:
+    """Rebuilds the CompleteResponse from StreamComplete events."""
+    out = completions_pb2.CompleteResponse()
+    choices: dict[int, completions_pb2.CompletionChoice] = {}
+    async for event in events:
+        kind = event.WhichOneof("event")
+        if kind == "start":
+            s = event.start
+            out.id, out.model, out.provider = s.id, s.model, s.provider
+            out.request_id, out.upstream_request_id = s.request_id, s.upstream_request_id
+        elif kind == "delta":
+            choice = choices.setdefault(event.delta.index, completions_pb2.CompletionChoice(
+                index=event.delta.index))
+            choice.text += event.delta.text
+            choice.logprobs.extend(event.delta.logprobs)
+        elif kind == "choice_done":
+            d = event.choice_done
+            choice = choices.setdefault(d.index, completions_pb2.CompletionChoice(index=d.index))
+            choice.finish_reason, choice.provider_finish_reason = (d.finish_reason,
+                                                                   d.provider_finish_reason)
+        elif kind == "done":
+            out.usage.CopyFrom(event.done.usage)
+    out.choices.extend(choices[i] for i in sorted(choices))
+    return out

@@ -5,8 +5,15 @@ import time
 
 import grpc
 import pytest
-from llm_gateway_client import GatewayClient, GatewayError, areassemble, chat_input, user
-from llmgateway.v1 import common_pb2, generation_pb2
+from llm_gateway_client import (
+    GatewayClient,
+    GatewayError,
+    areassemble,
+    areassemble_completion,
+    chat_input,
+    user,
+)
+from llmgateway.v1 import chat_pb2, common_pb2, completions_pb2, generation_pb2
 
 TOOLS = [generation_pb2.Tool(function=generation_pb2.FunctionTool(name="get_weather")),
          generation_pb2.Tool(function=generation_pb2.FunctionTool(name="get_time"))]
@@ -130,3 +137,48 @@ async def test_10_invalid_request(gw: GatewayClient) -> None:
     err = exc.value
     assert err.code == grpc.StatusCode.INVALID_ARGUMENT
     assert [v.field for v in err.field_violations] == ["input.messages"]
+
+
+async def test_11_count_tokens(gw: GatewayClient) -> None:
+    reply = await gw.count_tokens(chat_input("echo", user("count these four words")))
+    assert reply.input_tokens == 4
+    assert reply.method == chat_pb2.CountTokensResponse.METHOD_BUILTIN
+    assert (reply.provider, reply.model) == ("echo", "echo")
+
+
+async def test_12_text_completion(gw: GatewayClient) -> None:
+    inp = completions_pb2.CompletionInput(
+        model="echo", prompts=["one two", "three four five"], echo=True,
+        generation=generation_pb2.GenerationConfig(max_output_tokens=2))
+    unary = await gw.complete(inp)
+    assert [(c.index, c.text, c.finish_reason) for c in unary.choices] == [
+        (0, "one twoone two", common_pb2.FINISH_REASON_STOP),
+        (1, "three four fivethree four", common_pb2.FINISH_REASON_LENGTH)]
+    assert (unary.usage.input_tokens, unary.usage.output_tokens) == (5, 4)
+    assert unary.provider == "echo"
+    events = [e async for e in gw.stream_complete(inp)]
+    kinds = [e.WhichOneof("event") for e in events]
+    assert kinds[0] == "start" and kinds[-1] == "done" and kinds.count("done") == 1
+
+    async def replay():  # type: ignore[no-untyped-def]
+        for e in events:
+            yield e
+
+    rebuilt = await areassemble_completion(replay())
+    assert [(c.index, c.text, c.finish_reason) for c in rebuilt.choices] == [
+        (c.index, c.text, c.finish_reason) for c in unary.choices]
+    assert rebuilt.usage == unary.usage
+
+
+async def test_13_batch(gw: GatewayClient) -> None:
+    items = [("a", chat_input("echo", user("alpha"))),
+             ("b", chat_input("no-such-model", user("beta"))),
+             ("c", chat_input("fast", user("gamma")))]
+    results = {item_id: result async for item_id, result in gw.batch_chat(
+        items, max_concurrency=2)}
+    assert set(results) == {"a", "b", "c"}
+    a, b, c = results["a"], results["b"], results["c"]
+    assert isinstance(a, chat_pb2.ChatResponse) and a.message.parts[0].text == "alpha"
+    assert isinstance(c, chat_pb2.ChatResponse) and c.message.parts[0].text == "gamma"
+    assert isinstance(b, GatewayError)
+    assert (b.code, b.reason) == (grpc.StatusCode.NOT_FOUND, "MODEL_NOT_FOUND")
