@@ -17,6 +17,7 @@ from contextlib import aclosing
 from dataclasses import replace
 
 from .config.schema import GatewayConfig
+from .core.coalesce import coalesce
 from .core.completions import (
     CompletionDone,
     CompletionEvent,
@@ -107,14 +108,16 @@ class Gateway:
 
     async def stream(self, request: ChatRequest, *, request_id: str,
                      deadline: float | None = None) -> AsyncIterator[StreamEvent]:
-        """Forwards the adapter's events as they come, and guarantees the
-        stream contract: one StreamStart first, exactly one StreamDone last."""
+        """Forwards the adapter's events as they come (deltas that are ready
+        together leave as one: core/coalesce.py), and guarantees the stream
+        contract: one StreamStart first, exactly one StreamDone last."""
         route = self._route(request.model, chat_needs(request, streaming=True))
         provider = route.provider
         ctx = self._context(route, request_id, deadline)
         started = done = False
         with _redacting(provider):
-            async with aclosing(provider.stream(request, ctx)) as events:
+            async with (aclosing(provider.stream(request, ctx)) as raw,
+                        aclosing(coalesce(raw)) as events):
                 async for event in events:
                     if isinstance(event, StreamStart):
                         if started:
