@@ -5,7 +5,8 @@
 // github.com/llm-gateway/llm-gateway/generated/go/llmgateway/v1 are the data
 // model; this package adds the connection (plaintext or TLS, API key),
 // a default per-call deadline, request ids, streaming as an iterator, stream
-// reassembly, paging, health checks and typed errors (*Error).
+// reassembly (chat and text completion), batches, paging, health checks and
+// typed errors (*Error).
 //
 //	c, err := llmgateway.New("127.0.0.1:50051")
 //	if err != nil { ... }
@@ -29,9 +30,11 @@ import (
 
 	llmgatewayv1 "github.com/llm-gateway/llm-gateway/generated/go/llmgateway/v1"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -42,12 +45,13 @@ const DefaultTimeout = 120 * time.Second
 // Client calls the gateway over one gRPC connection. It is safe for
 // concurrent use; create one per gateway and Close it when done.
 type Client struct {
-	conn    *grpc.ClientConn
-	timeout time.Duration
-	chat    llmgatewayv1.ChatServiceClient
-	embed   llmgatewayv1.EmbeddingServiceClient
-	models  llmgatewayv1.ModelServiceClient
-	health  healthpb.HealthClient
+	conn        *grpc.ClientConn
+	timeout     time.Duration
+	chat        llmgatewayv1.ChatServiceClient
+	completions llmgatewayv1.CompletionServiceClient
+	embed       llmgatewayv1.EmbeddingServiceClient
+	models      llmgatewayv1.ModelServiceClient
+	health      healthpb.HealthClient
 }
 
 // Option configures New.
@@ -108,12 +112,13 @@ func New(address string, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	return &Client{
-		conn:    conn,
-		timeout: o.timeout,
-		chat:    llmgatewayv1.NewChatServiceClient(conn),
-		embed:   llmgatewayv1.NewEmbeddingServiceClient(conn),
-		models:  llmgatewayv1.NewModelServiceClient(conn),
-		health:  healthpb.NewHealthClient(conn),
+		conn:        conn,
+		timeout:     o.timeout,
+		chat:        llmgatewayv1.NewChatServiceClient(conn),
+		completions: llmgatewayv1.NewCompletionServiceClient(conn),
+		embed:       llmgatewayv1.NewEmbeddingServiceClient(conn),
+		models:      llmgatewayv1.NewModelServiceClient(conn),
+		health:      healthpb.NewHealthClient(conn),
 	}, nil
 }
 
@@ -121,8 +126,8 @@ func New(address string, opts ...Option) (*Client, error) {
 func (c *Client) Close() error { return c.conn.Close() }
 
 // Conn is the underlying connection, for the generated stubs of services
-// this client does not wrap (BatchChat, CompletionService, ...). Calls made
-// through it carry the API key; use AsError to decode their errors.
+// this client does not wrap (LocalModelService, ...). Calls made through it
+// carry the API key; use AsError to decode their errors.
 func (c *Client) Conn() *grpc.ClientConn { return c.conn }
 
 // CallOption configures one call.
@@ -200,16 +205,26 @@ func (c *Client) Chat(ctx context.Context, in *llmgatewayv1.ChatInput, opts ...C
 // Accumulator) rebuilds the final ChatResponse.
 func (c *Client) Stream(ctx context.Context, in *llmgatewayv1.ChatInput, opts ...CallOption) iter.Seq2[*llmgatewayv1.StreamChatResponse, error] {
 	request := &llmgatewayv1.StreamChatRequest{Input: in, Metadata: metadata(nil, opts)}
-	return func(yield func(*llmgatewayv1.StreamChatResponse, error) bool) {
+	return serverStream(ctx, c, func(ctx context.Context) (grpc.ServerStreamingClient[llmgatewayv1.StreamChatResponse], error) {
+		return c.chat.StreamChat(ctx, request)
+	})
+}
+
+// serverStream yields the messages of the server stream that start opens,
+// with the default deadline, typed errors, and cancellation when the loop
+// stops early (see Stream).
+func serverStream[T any](ctx context.Context, c *Client,
+	start func(context.Context) (grpc.ServerStreamingClient[T], error)) iter.Seq2[*T, error] {
+	return func(yield func(*T, error) bool) {
 		ctx, cancel := c.callContext(ctx)
 		defer cancel() // ends the call when the loop stops early
-		stream, err := c.chat.StreamChat(ctx, request)
+		stream, err := start(ctx)
 		if err != nil {
 			yield(nil, AsError(err))
 			return
 		}
 		for {
-			event, err := stream.Recv()
+			message, err := stream.Recv()
 			if err == io.EOF {
 				return
 			}
@@ -217,11 +232,68 @@ func (c *Client) Stream(ctx context.Context, in *llmgatewayv1.ChatInput, opts ..
 				yield(nil, AsError(err))
 				return
 			}
-			if !yield(event, nil) {
+			if !yield(message, nil) {
 				return
 			}
 		}
 	}
+}
+
+// BatchResult is the result of one BatchChat item: exactly one of Response
+// and Err is set.
+type BatchResult struct {
+	// ID is the item's BatchChatItem.id.
+	ID string
+	// Response is the item's reply; nil when the item failed.
+	Response *llmgatewayv1.ChatResponse
+	// Err is the item's failure, an *Error with the code, message, reason,
+	// metadata and retry delay of its ItemError (which carries no domain,
+	// field violations nor request id); nil when the item succeeded.
+	Err error
+}
+
+// BatchChat runs many chat requests, at most maxConcurrency at a time (0:
+// the gateway's default, 8; at most 64), and yields each item's result as it
+// finishes, in completion order. A failing item is a result whose Err is
+// set; the other items go on. A failure of the call itself (an invalid
+// batch, the deadline, cancellation) ends the sequence with one
+// (BatchResult{}, *Error) pair. ctx's deadline, or the default one, covers
+// the whole batch; leaving the loop early cancels the items still running.
+//
+//	for result, err := range c.BatchChat(ctx, items, 4) {
+//		if err != nil { return err }   // the batch failed
+//		if result.Err != nil { ... }   // this item failed
+//		...
+//	}
+func (c *Client) BatchChat(ctx context.Context, items []*llmgatewayv1.BatchChatItem, maxConcurrency int32, opts ...CallOption) iter.Seq2[BatchResult, error] {
+	request := &llmgatewayv1.BatchChatRequest{Items: items, MaxConcurrency: maxConcurrency, Metadata: metadata(nil, opts)}
+	responses := serverStream(ctx, c, func(ctx context.Context) (grpc.ServerStreamingClient[llmgatewayv1.BatchChatResponse], error) {
+		return c.chat.BatchChat(ctx, request)
+	})
+	return func(yield func(BatchResult, error) bool) {
+		for response, err := range responses {
+			if err != nil {
+				yield(BatchResult{}, err)
+				return
+			}
+			if !yield(batchResult(response), nil) {
+				return
+			}
+		}
+	}
+}
+
+func batchResult(r *llmgatewayv1.BatchChatResponse) BatchResult {
+	result := BatchResult{ID: r.GetId()}
+	switch kind := r.GetResult().(type) {
+	case *llmgatewayv1.BatchChatResponse_Response:
+		result.Response = kind.Response
+	case *llmgatewayv1.BatchChatResponse_Error:
+		result.Err = itemError(kind.Error)
+	default: // a result kind from a newer contract (or none)
+		result.Err = fromStatus(status.New(codes.Unknown, "batch item result of a kind this client does not know"))
+	}
+	return result
 }
 
 // CountTokens counts the input tokens of a chat request with the
@@ -231,6 +303,28 @@ func (c *Client) CountTokens(ctx context.Context, in *llmgatewayv1.ChatInput, op
 	defer cancel()
 	reply, err := c.chat.CountTokens(ctx, &llmgatewayv1.CountTokensRequest{Input: in, Metadata: metadata(nil, opts)})
 	return reply, AsError(err)
+}
+
+// Complete generates a text completion for each prompt (CompletionService;
+// codes.Unimplemented for providers without it).
+func (c *Client) Complete(ctx context.Context, in *llmgatewayv1.CompletionInput, opts ...CallOption) (*llmgatewayv1.CompleteResponse, error) {
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
+	reply, err := c.completions.Complete(ctx, &llmgatewayv1.CompleteRequest{Input: in, Metadata: metadata(nil, opts)})
+	return reply, AsError(err)
+}
+
+// StreamComplete generates text completions as a stream of events, yielded
+// as they arrive, like Stream: a failure ends the sequence with one
+// (nil, *Error) pair, a successful stream ends after its `done` event, and
+// leaving the loop early or cancelling ctx cancels the call. Each range
+// makes a new call. ReassembleCompletion (or a CompletionAccumulator)
+// rebuilds the CompleteResponse.
+func (c *Client) StreamComplete(ctx context.Context, in *llmgatewayv1.CompletionInput, opts ...CallOption) iter.Seq2[*llmgatewayv1.StreamCompleteResponse, error] {
+	request := &llmgatewayv1.StreamCompleteRequest{Input: in, Metadata: metadata(nil, opts)}
+	return serverStream(ctx, c, func(ctx context.Context) (grpc.ServerStreamingClient[llmgatewayv1.StreamCompleteResponse], error) {
+		return c.completions.StreamComplete(ctx, request)
+	})
 }
 
 // Embed embeds a batch of inputs; EmbedTexts builds the common request.

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"time"
 
+	llmgatewayv1 "github.com/llm-gateway/llm-gateway/generated/go/llmgateway/v1"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/protoadapt"
 )
 
 // Error is a failed call: its gRPC code and message, with the rich details
@@ -107,4 +109,27 @@ func fromStatus(s *status.Status) *Error {
 		}
 	}
 	return e
+}
+
+// itemError is the *Error of a failed batch item. Its status carries the
+// item's ErrorInfo and RetryInfo, so that GRPCStatus, status.Code and
+// status.FromError work as for a failed call. An ItemError has no domain,
+// field violations or request id.
+func itemError(item *llmgatewayv1.ItemError) *Error {
+	code := codes.Code(item.GetCode())
+	if code == codes.OK { // malformed: an item error is never OK
+		code = codes.Unknown
+	}
+	s := status.New(code, item.GetMessage())
+	var details []protoadapt.MessageV1
+	if item.GetReason() != "" || len(item.GetMetadata()) > 0 {
+		details = append(details, &errdetails.ErrorInfo{Reason: item.GetReason(), Metadata: item.GetMetadata()})
+	}
+	if item.GetRetryDelay() != nil {
+		details = append(details, &errdetails.RetryInfo{RetryDelay: item.GetRetryDelay()})
+	}
+	if withDetails, err := s.WithDetails(details...); err == nil {
+		s = withDetails
+	}
+	return fromStatus(s)
 }

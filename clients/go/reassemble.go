@@ -139,3 +139,88 @@ func (a *Accumulator) Response() *llmgatewayv1.ChatResponse {
 	out.Message = message
 	return out
 }
+
+// ReassembleCompletion consumes a completion stream (Client.StreamComplete)
+// and rebuilds the CompleteResponse that Complete would have returned for
+// the same input. It returns the stream's error, if any, with the response
+// rebuilt so far.
+func ReassembleCompletion(events iter.Seq2[*llmgatewayv1.StreamCompleteResponse, error]) (*llmgatewayv1.CompleteResponse, error) {
+	var acc CompletionAccumulator
+	for event, err := range events {
+		if err != nil {
+			return acc.Response(), err
+		}
+		acc.Add(event)
+	}
+	return acc.Response(), nil
+}
+
+// CompletionAccumulator rebuilds a CompleteResponse from completion stream
+// events added in order, like Accumulator for chat streams. The rules
+// (StreamCompleteResponse in completions.proto): `start` sets the ids, model
+// and provider; `delta` appends its text and log probabilities to the choice
+// at its index; `choice_done` sets that choice's finish reason and provider
+// finish reason; `done` sets the usage. Choices are ordered by index.
+// Unknown event kinds are ignored. The zero value is ready to use.
+type CompletionAccumulator struct {
+	response *llmgatewayv1.CompleteResponse
+	choices  map[int32]*llmgatewayv1.CompletionChoice
+	done     bool
+}
+
+// Add applies one event.
+func (a *CompletionAccumulator) Add(event *llmgatewayv1.StreamCompleteResponse) {
+	if a.response == nil {
+		a.response = &llmgatewayv1.CompleteResponse{}
+		a.choices = map[int32]*llmgatewayv1.CompletionChoice{}
+	}
+	r := a.response
+	switch e := event.GetEvent().(type) {
+	case *llmgatewayv1.StreamCompleteResponse_Start:
+		s := e.Start
+		r.Id, r.Model, r.Provider = s.GetId(), s.GetModel(), s.GetProvider()
+		r.RequestId, r.UpstreamRequestId = s.GetRequestId(), s.GetUpstreamRequestId()
+	case *llmgatewayv1.StreamCompleteResponse_Delta:
+		d := e.Delta
+		choice := a.choice(d.GetIndex())
+		choice.Text += d.GetText()
+		for _, logprob := range d.GetLogprobs() {
+			choice.Logprobs = append(choice.Logprobs, proto.CloneOf(logprob))
+		}
+	case *llmgatewayv1.StreamCompleteResponse_ChoiceDone:
+		d := e.ChoiceDone
+		choice := a.choice(d.GetIndex())
+		choice.FinishReason, choice.ProviderFinishReason = d.GetFinishReason(), d.GetProviderFinishReason()
+	case *llmgatewayv1.StreamCompleteResponse_Done:
+		r.Usage = proto.CloneOf(e.Done.GetUsage())
+		a.done = true
+	default:
+		// An event kind from a newer contract (or none): ignored.
+	}
+}
+
+// choice is the choice at index, created empty on first use.
+func (a *CompletionAccumulator) choice(index int32) *llmgatewayv1.CompletionChoice {
+	choice, ok := a.choices[index]
+	if !ok {
+		choice = &llmgatewayv1.CompletionChoice{Index: index}
+		a.choices[index] = choice
+	}
+	return choice
+}
+
+// Done reports whether the `done` event was added: the stream completed.
+func (a *CompletionAccumulator) Done() bool { return a.done }
+
+// Response is the response rebuilt so far, choices ordered by index. It is a
+// copy; adding more events does not change it.
+func (a *CompletionAccumulator) Response() *llmgatewayv1.CompleteResponse {
+	out := &llmgatewayv1.CompleteResponse{}
+	if a.response != nil {
+		out = proto.CloneOf(a.response)
+	}
+	for _, index := range slices.Sorted(maps.Keys(a.choices)) {
+		out.Choices = append(out.Choices, proto.CloneOf(a.choices[index]))
+	}
+	return out
+}

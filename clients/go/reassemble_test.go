@@ -99,3 +99,79 @@ func TestReassembleReturnsTheStreamError(t *testing.T) {
 		t.Errorf("Reassemble = %v, %v; want the partial reply and the error", reply, err)
 	}
 }
+
+type cev = llmgatewayv1.StreamCompleteResponse
+
+func completionDelta(index int32, text string, logprobs ...*llmgatewayv1.TokenLogprob) *cev {
+	return &cev{Event: &llmgatewayv1.StreamCompleteResponse_Delta{Delta: &llmgatewayv1.CompletionDelta{
+		Index: index, Text: text, Logprobs: logprobs}}}
+}
+
+func choiceDone(index int32, finish llmgatewayv1.FinishReason, provider string) *cev {
+	return &cev{Event: &llmgatewayv1.StreamCompleteResponse_ChoiceDone{ChoiceDone: &llmgatewayv1.CompletionChoiceDone{
+		Index: index, FinishReason: finish, ProviderFinishReason: provider}}}
+}
+
+func TestCompletionAccumulatorRules(t *testing.T) {
+	tok := func(token string, logprob float64, offset int32) *llmgatewayv1.TokenLogprob {
+		return &llmgatewayv1.TokenLogprob{Token: token, Logprob: proto.Float64(logprob), TextOffset: offset,
+			TopLogprobs: []*llmgatewayv1.TopLogprob{{Token: token, Logprob: logprob}}}
+	}
+	stop, length := llmgatewayv1.FinishReason_FINISH_REASON_STOP, llmgatewayv1.FinishReason_FINISH_REASON_LENGTH
+	events := []*cev{
+		{Event: &llmgatewayv1.StreamCompleteResponse_Start{Start: &llmgatewayv1.CompletionStart{
+			Id: "cmpl_1", Model: "m", Provider: "p", RequestId: "r", UpstreamRequestId: "u"}}},
+		// Choices arrive out of index order and interleaved.
+		completionDelta(1, "Hel", tok("Hel", -0.5, 0)),
+		completionDelta(0, "a"),
+		completionDelta(1, "lo", tok("lo", -0.25, 3)),
+		{}, // an event kind this client does not know: ignored
+		choiceDone(1, length, "length"),
+		completionDelta(0, "b"),
+		choiceDone(0, stop, "stop"),
+		{Event: &llmgatewayv1.StreamCompleteResponse_Done{Done: &llmgatewayv1.CompletionDone{Usage: usage(2, 3)}}},
+	}
+	want := &llmgatewayv1.CompleteResponse{
+		Id: "cmpl_1", Model: "m", Provider: "p", RequestId: "r", UpstreamRequestId: "u",
+		Choices: []*llmgatewayv1.CompletionChoice{
+			{Index: 0, Text: "ab", FinishReason: stop, ProviderFinishReason: "stop"},
+			{Index: 1, Text: "Hello", FinishReason: length, ProviderFinishReason: "length",
+				Logprobs: []*llmgatewayv1.TokenLogprob{tok("Hel", -0.5, 0), tok("lo", -0.25, 3)}},
+		},
+		Usage: usage(2, 3),
+	}
+
+	var acc llmgateway.CompletionAccumulator
+	for i, e := range events {
+		if acc.Done() {
+			t.Fatalf("Done() before the done event (event %d)", i)
+		}
+		acc.Add(e)
+	}
+	if !acc.Done() {
+		t.Error("Done() is false after the done event")
+	}
+	got := acc.Response()
+	if !proto.Equal(got, want) {
+		t.Errorf("rebuilt:\n%v\nwant:\n%v", got, want)
+	}
+	// The response is a copy, and so is the accumulator's state.
+	got.Choices[0].Text = "changed"
+	events[1].GetDelta().GetLogprobs()[0].Token = "changed"
+	if again := acc.Response(); !proto.Equal(again, want) {
+		t.Errorf("the accumulator shares state with a response or an event:\n%v", again)
+	}
+}
+
+func TestReassembleCompletionReturnsTheStreamError(t *testing.T) {
+	failure := errors.New("boom")
+	events := iter.Seq2[*cev, error](func(yield func(*cev, error) bool) {
+		if yield(completionDelta(0, "partial"), nil) {
+			yield(nil, failure)
+		}
+	})
+	reply, err := llmgateway.ReassembleCompletion(events)
+	if !errors.Is(err, failure) || len(reply.GetChoices()) != 1 || reply.GetChoices()[0].GetText() != "partial" {
+		t.Errorf("ReassembleCompletion = %v, %v; want the partial reply and the error", reply, err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -350,6 +352,156 @@ func TestInvalidRequest(t *testing.T) {
 	}
 	if !slices.Contains(fields, "input.messages") {
 		t.Errorf("field violations = %v, want one for input.messages", fields)
+	}
+}
+
+// Scenario 11.
+func TestCountTokens(t *testing.T) {
+	c := gateway(t)
+	count, err := c.CountTokens(t.Context(), input("echo", llmgateway.UserMessage("count these four words")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if count.GetInputTokens() != 4 || count.GetMethod() != llmgatewayv1.CountTokensResponse_METHOD_BUILTIN {
+		t.Errorf("input tokens, method = %d, %v; want 4, METHOD_BUILTIN", count.GetInputTokens(), count.GetMethod())
+	}
+	if count.GetProvider() != "echo" || count.GetModel() != "echo" {
+		t.Errorf("provider, model = %q, %q; want echo, echo", count.GetProvider(), count.GetModel())
+	}
+}
+
+type completionChoice struct {
+	index  int32
+	text   string
+	finish llmgatewayv1.FinishReason
+}
+
+func completionChoices(r *llmgatewayv1.CompleteResponse) []completionChoice {
+	var choices []completionChoice
+	for _, c := range r.GetChoices() {
+		choices = append(choices, completionChoice{c.GetIndex(), c.GetText(), c.GetFinishReason()})
+	}
+	return choices
+}
+
+// Scenario 12.
+func TestTextCompletion(t *testing.T) {
+	c := gateway(t)
+	in := &llmgatewayv1.CompletionInput{
+		Model:      "echo",
+		Prompts:    []string{"one two", "three four five"},
+		Echo:       true,
+		Generation: &llmgatewayv1.GenerationConfig{MaxOutputTokens: proto.Int32(2)},
+	}
+	want := []completionChoice{
+		{0, "one twoone two", llmgatewayv1.FinishReason_FINISH_REASON_STOP},
+		{1, "three four fivethree four", llmgatewayv1.FinishReason_FINISH_REASON_LENGTH},
+	}
+
+	unary, err := c.Complete(t.Context(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := completionChoices(unary); !slices.Equal(got, want) {
+		t.Errorf("choices = %v, want %v", got, want)
+	}
+	if u := unary.GetUsage(); u.GetInputTokens() != 5 || u.GetOutputTokens() != 4 {
+		t.Errorf("usage = %v, want 5 in, 4 out", u)
+	}
+	if unary.GetProvider() != "echo" {
+		t.Errorf("provider = %q, want echo", unary.GetProvider())
+	}
+
+	var events []*llmgatewayv1.StreamCompleteResponse
+	for event, err := range c.StreamComplete(t.Context(), in) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, event)
+	}
+	if len(events) < 2 || events[0].GetStart() == nil || events[len(events)-1].GetDone() == nil {
+		t.Fatalf("events %v: want start first and done last", events)
+	}
+	// The events themselves, per choice index.
+	texts := map[int32]string{}
+	finishes := map[int32]llmgatewayv1.FinishReason{}
+	dones := 0
+	for _, e := range events {
+		if d := e.GetDelta(); d != nil {
+			texts[d.GetIndex()] += d.GetText()
+		}
+		if d := e.GetChoiceDone(); d != nil {
+			finishes[d.GetIndex()] = d.GetFinishReason()
+		}
+		if d := e.GetDone(); d != nil {
+			dones++
+			if !proto.Equal(d.GetUsage(), unary.GetUsage()) {
+				t.Errorf("done usage = %v, want the unary usage %v", d.GetUsage(), unary.GetUsage())
+			}
+		}
+	}
+	if dones != 1 {
+		t.Errorf("%d done events, want 1", dones)
+	}
+	for _, w := range want {
+		if texts[w.index] != w.text || finishes[w.index] != w.finish {
+			t.Errorf("choice %d streamed as %q, %v; want %q, %v",
+				w.index, texts[w.index], finishes[w.index], w.text, w.finish)
+		}
+	}
+
+	// The client's reassembly helper rebuilds what Complete returns.
+	var acc llmgateway.CompletionAccumulator
+	for _, e := range events {
+		acc.Add(e)
+	}
+	rebuilt := acc.Response()
+	for _, r := range []*llmgatewayv1.CompleteResponse{rebuilt, unary} {
+		r.RequestId, r.UpstreamRequestId = "", ""
+	}
+	if !acc.Done() || !proto.Equal(rebuilt, unary) {
+		t.Errorf("rebuilt response (done: %v) differs from Complete's:\nrebuilt: %v\nunary:   %v", acc.Done(), rebuilt, unary)
+	}
+}
+
+// Scenario 13.
+func TestBatch(t *testing.T) {
+	c := gateway(t)
+	items := []*llmgatewayv1.BatchChatItem{
+		{Id: "a", Input: input("echo", llmgateway.UserMessage("alpha"))},
+		{Id: "b", Input: input("no-such-model", llmgateway.UserMessage("beta"))},
+		{Id: "c", Input: input("fast", llmgateway.UserMessage("gamma"))},
+	}
+	results := map[string]llmgateway.BatchResult{}
+	for result, err := range c.BatchChat(t.Context(), items, 2) {
+		if err != nil {
+			t.Fatalf("the batch call failed: %v", err)
+		}
+		if _, seen := results[result.ID]; seen {
+			t.Errorf("a second result for item %q", result.ID)
+		}
+		results[result.ID] = result
+	}
+	if len(results) != 3 {
+		t.Fatalf("results for %v, want exactly a, b and c", slices.Sorted(maps.Keys(results)))
+	}
+	for id, text := range map[string]string{"a": "alpha", "c": "gamma"} {
+		r := results[id]
+		if r.Err != nil || llmgateway.Text(r.Response.GetMessage()) != text {
+			t.Errorf("item %s = %v, %v; want the reply %q", id, r.Response, r.Err, text)
+		}
+	}
+	b := results["b"]
+	if b.Response != nil {
+		t.Errorf("item b has a reply %v; want an error", b.Response)
+	}
+	e := gatewayError(t, b.Err)
+	if e.Code != codes.NotFound || e.Reason != "MODEL_NOT_FOUND" || e.Metadata["model"] != "no-such-model" {
+		t.Errorf("item b error: code, reason, metadata = %v, %q, %v; want NotFound, MODEL_NOT_FOUND, model=no-such-model",
+			e.Code, e.Reason, e.Metadata)
+	}
+	if status.Code(b.Err) != codes.NotFound {
+		t.Errorf("status.Code(item b error) = %v, want NotFound", status.Code(b.Err))
 	}
 }
 

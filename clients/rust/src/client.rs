@@ -7,11 +7,13 @@ use std::time::Duration;
 
 use futures_util::{stream, Stream, StreamExt, TryStreamExt};
 use llmgateway_proto::v1::{
-    chat_service_client::ChatServiceClient, embedding_service_client::EmbeddingServiceClient,
-    model_service_client::ModelServiceClient, ChatInput, ChatRequest, ChatResponse,
-    CountTokensRequest, CountTokensResponse, EmbedRequest, EmbedResponse, GetModelRequest,
-    ListModelsRequest, ListModelsResponse, Model, RequestMetadata, StreamChatRequest,
-    StreamChatResponse,
+    batch_chat_response, chat_service_client::ChatServiceClient,
+    completion_service_client::CompletionServiceClient,
+    embedding_service_client::EmbeddingServiceClient, model_service_client::ModelServiceClient,
+    BatchChatRequest, ChatInput, ChatRequest, ChatResponse, CompleteRequest, CompleteResponse,
+    CompletionInput, CountTokensRequest, CountTokensResponse, EmbedRequest, EmbedResponse,
+    GetModelRequest, ListModelsRequest, ListModelsResponse, Model, RequestMetadata,
+    StreamChatRequest, StreamChatResponse, StreamCompleteRequest, StreamCompleteResponse,
 };
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -31,7 +33,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The channel every call goes through: the connection plus the API key.
 /// Give it to the generated clients of the calls this crate does not wrap
-/// (BatchChat, CompletionService, ...); see [`Client::channel`].
+/// (LocalModelService, ...); see [`Client::channel`].
 pub type AuthChannel = InterceptedService<Channel, BearerAuth>;
 
 /// The interceptor that sends the API key as `authorization: Bearer <key>`.
@@ -191,6 +193,7 @@ impl fmt::Debug for ClientBuilder {
 #[derive(Clone)]
 pub struct Client {
     chat: ChatServiceClient<AuthChannel>,
+    completions: CompletionServiceClient<AuthChannel>,
     embeddings: EmbeddingServiceClient<AuthChannel>,
     models: ModelServiceClient<AuthChannel>,
     health: HealthClient<AuthChannel>,
@@ -230,6 +233,7 @@ impl Client {
         let channel = InterceptedService::new(channel, auth);
         Client {
             chat: ChatServiceClient::new(channel.clone()),
+            completions: CompletionServiceClient::new(channel.clone()),
             embeddings: EmbeddingServiceClient::new(channel.clone()),
             models: ModelServiceClient::new(channel.clone()),
             health: HealthClient::new(channel.clone()),
@@ -244,8 +248,8 @@ impl Client {
     ///
     /// ```no_run
     /// # fn f(client: llmgateway_client::Client) {
-    /// use llmgateway_client::v1::completion_service_client::CompletionServiceClient;
-    /// let completions = CompletionServiceClient::new(client.channel());
+    /// use llmgateway_client::v1::local_model_service_client::LocalModelServiceClient;
+    /// let local_models = LocalModelServiceClient::new(client.channel());
     /// # }
     /// ```
     pub fn channel(&self) -> AuthChannel {
@@ -284,22 +288,7 @@ impl Client {
             input: Some(call.body),
         });
         let mut client = self.chat.clone();
-        let events = stream::once(async move { client.stream_chat(request).await })
-            .map_ok(tonic::Response::into_inner)
-            .try_flatten();
-        Box::pin(stream::unfold(
-            Some((Box::pin(events), control)),
-            |state| async move {
-                let (mut events, control) = state?;
-                match control.guard(events.next()).await {
-                    Ok(Some(Ok(event))) => Some((Ok(event), Some((events, control)))),
-                    Ok(Some(Err(status))) => Some((Err(Error::from(status)), None)),
-                    Ok(None) => None,
-                    // Deadline or cancellation: dropping `events` resets the call.
-                    Err(error) => Some((Err(error), None)),
-                }
-            },
-        ))
+        control.stream(async move { client.stream_chat(request).await })
     }
 
     /// Counts the input tokens of a chat request with the provider's own
@@ -317,6 +306,96 @@ impl Client {
         control
             .unary(self.chat.clone().count_tokens(control.request(request)))
             .await
+    }
+
+    /// Runs many chat requests on the gateway, at most
+    /// `max_concurrency` at a time ([`batch_chat_request`](crate::batch_chat_request)
+    /// builds the request from ids and inputs), and yields each item's
+    /// [`BatchResult`] as it finishes (not in request order).
+    ///
+    /// A failing item is an `Ok(BatchResult)` whose `result` is the item's
+    /// [`Error`] (from its ItemError); the other items go on. An `Err`
+    /// item is a failure of the whole call, and ends the stream. The
+    /// [`Call`]'s request id, end user and labels override the request's
+    /// metadata (shared by every item). Deadline, cancellation and dropping
+    /// behave as for [`stream`](Client::stream); the deadline covers the
+    /// whole batch.
+    ///
+    /// ```no_run
+    /// # async fn f(client: llmgateway_client::Client, a: llmgateway_client::v1::ChatInput,
+    /// #     b: llmgateway_client::v1::ChatInput) -> Result<(), llmgateway_client::Error> {
+    /// use futures_util::StreamExt;
+    /// use llmgateway_client::batch_chat_request;
+    /// let mut results = client.batch_chat(batch_chat_request([("a", a), ("b", b)], 2));
+    /// while let Some(item) = results.next().await {
+    ///     let item = item?; // the whole call failed
+    ///     match item.result {
+    ///         Ok(reply) => println!("{}: {}", item.id, llmgateway_client::text(&reply)),
+    ///         Err(e) => println!("{}: failed: {e}", item.id),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn batch_chat(
+        &self,
+        call: impl Into<Call<BatchChatRequest>>,
+    ) -> impl Stream<Item = Result<BatchResult, Error>> + Send + Unpin + 'static {
+        let mut call = call.into();
+        let control = call.control(self.timeout);
+        let base = call.body.metadata.take();
+        call.body.metadata = call.metadata(base);
+        let request = control.request(call.body);
+        let mut client = self.chat.clone();
+        control
+            .stream(async move { client.batch_chat(request).await })
+            .map_ok(|item| BatchResult {
+                id: item.id,
+                result: match item.result {
+                    Some(batch_chat_response::Result::Response(reply)) => Ok(reply),
+                    Some(batch_chat_response::Result::Error(error)) => Err(Error::from(error)),
+                    None => Err(Error::local(
+                        Code::Unknown,
+                        "batch item result of a kind this client does not know",
+                    )),
+                },
+            })
+    }
+
+    /// Generates a completion for each prompt (text completion, for base
+    /// and code models); choices are ordered by prompt. UNIMPLEMENTED where
+    /// the provider has none.
+    pub async fn complete(
+        &self,
+        call: impl Into<Call<CompletionInput>>,
+    ) -> Result<CompleteResponse, Error> {
+        let call = call.into();
+        let control = call.control(self.timeout);
+        let request = CompleteRequest {
+            metadata: call.metadata(None),
+            input: Some(call.body),
+        };
+        control
+            .unary(self.completions.clone().complete(control.request(request)))
+            .await
+    }
+
+    /// Generates completions as a stream of events;
+    /// [`CompletionAccumulator`](crate::CompletionAccumulator) or
+    /// [`reassemble_completion`](crate::reassemble_completion) rebuild the
+    /// [`CompleteResponse`]. Deadline, cancellation, dropping and errors
+    /// behave as for [`stream`](Client::stream).
+    pub fn stream_complete(
+        &self,
+        call: impl Into<Call<CompletionInput>>,
+    ) -> impl Stream<Item = Result<StreamCompleteResponse, Error>> + Send + Unpin + 'static {
+        let call = call.into();
+        let control = call.control(self.timeout);
+        let request = control.request(StreamCompleteRequest {
+            metadata: call.metadata(None),
+            input: Some(call.body),
+        });
+        let mut client = self.completions.clone();
+        control.stream(async move { client.stream_complete(request).await })
     }
 
     /// Embeds a batch of inputs ([`embed_texts`](crate::embed_texts) builds
@@ -395,6 +474,16 @@ impl Client {
     }
 }
 
+/// The result of one item of [`Client::batch_chat`].
+#[derive(Debug)]
+pub struct BatchResult {
+    /// The item's id (`BatchChatItem.id`).
+    pub id: String,
+    /// The item's reply, or its error: an [`Error`] built from the item's
+    /// `ItemError` (code, message, reason, metadata, retry delay).
+    pub result: Result<ChatResponse, Error>,
+}
+
 /// A request with per-call options: a deadline, attribution
 /// (RequestMetadata) and a cancellation token. Every [`Client`] method
 /// accepts the bare request too.
@@ -443,7 +532,8 @@ impl<T> Call<T> {
     /// The request id (RequestMetadata.request_id): the gateway echoes it in
     /// responses, logs and error details instead of generating one. At most
     /// 128 printable ASCII characters. Only for the requests that carry
-    /// RequestMetadata (chat, stream, count tokens, embed).
+    /// RequestMetadata (chat, stream, count tokens, batch chat, complete,
+    /// stream complete, embed).
     pub fn request_id(mut self, id: impl Into<String>) -> Self {
         self.request_id = Some(id.into());
         self
@@ -545,6 +635,33 @@ impl Control {
             request.set_timeout(timeout);
         }
         request
+    }
+
+    /// The events of a server-streaming call opened by `open`, under this
+    /// control: nothing is sent until the stream is first polled; a failure,
+    /// the deadline or the token's cancellation ends it with one `Err`;
+    /// dropping it cancels the call.
+    fn stream<T, F>(self, open: F) -> impl Stream<Item = Result<T, Error>> + Send + Unpin + 'static
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<tonic::Response<tonic::Streaming<T>>, Status>> + Send + 'static,
+    {
+        let events = stream::once(open)
+            .map_ok(tonic::Response::into_inner)
+            .try_flatten();
+        Box::pin(stream::unfold(
+            Some((Box::pin(events), self)),
+            |state| async move {
+                let (mut events, control) = state?;
+                match control.guard(events.next()).await {
+                    Ok(Some(Ok(event))) => Some((Ok(event), Some((events, control)))),
+                    Ok(Some(Err(status))) => Some((Err(Error::from(status)), None)),
+                    Ok(None) => None,
+                    // Deadline or cancellation: dropping `events` resets the call.
+                    Err(error) => Some((Err(error), None)),
+                }
+            },
+        ))
     }
 
     async fn unary<R>(

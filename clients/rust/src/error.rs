@@ -1,11 +1,12 @@
 //! [`Error`]: one type for every failure, with the gateway's rich error
-//! details (google.rpc ErrorInfo, RetryInfo, BadRequest, RequestInfo) decoded.
+//! details (google.rpc ErrorInfo, RetryInfo, BadRequest, RequestInfo) decoded,
+//! and the errors of batch items (ItemError).
 
 use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
 
-use llmgateway_proto::v1::ErrorReason;
+use llmgateway_proto::v1::{ErrorReason, ItemError};
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
@@ -132,7 +133,8 @@ impl Error {
     }
 
     /// The status received from the server; `None` for errors raised by the
-    /// client (connection failures, its own deadline, cancellation).
+    /// client (connection failures, its own deadline, cancellation) and for
+    /// the errors of batch items.
     pub fn status(&self) -> Option<&Status> {
         self.0.source.as_ref()?.downcast_ref::<Status>()
     }
@@ -173,6 +175,21 @@ impl From<Status> for Error {
             }
         }
         error.with_source(status)
+    }
+}
+
+impl From<ItemError> for Error {
+    /// The error of one batch item: its code, message, reason, metadata and
+    /// retry delay. An ItemError carries no domain, field violations or
+    /// request id; those stay empty.
+    fn from(item: ItemError) -> Self {
+        let mut error = Error::local(Code::from(item.code), item.message);
+        let e = &mut *error.0;
+        e.reason = item.reason;
+        e.metadata = item.metadata;
+        // A negative delay (invalid) is dropped rather than clamped.
+        e.retry_delay = item.retry_delay.and_then(|d| Duration::try_from(d).ok());
+        error
     }
 }
 

@@ -2,7 +2,8 @@
 //! generated types directly.
 
 use llmgateway_proto::v1::{
-    embed_input, part, ChatResponse, EmbedInput, EmbedRequest, Message, Part, Role,
+    embed_input, part, BatchChatItem, BatchChatRequest, ChatInput, ChatResponse, EmbedInput,
+    EmbedRequest, Message, Part, Role,
 };
 
 /// A user message of one text part.
@@ -42,5 +43,25 @@ pub fn embed_texts<S: Into<String>>(
             })
             .collect(),
         ..EmbedRequest::default()
+    }
+}
+
+/// A batch request of one item per `(id, input)` pair, running at most
+/// `max_concurrency` items at a time (0 means the gateway's default, 8).
+/// Ids must be unique within the batch; each result carries its item's id.
+pub fn batch_chat_request<S: Into<String>>(
+    items: impl IntoIterator<Item = (S, ChatInput)>,
+    max_concurrency: i32,
+) -> BatchChatRequest {
+    BatchChatRequest {
+        items: items
+            .into_iter()
+            .map(|(id, input)| BatchChatItem {
+                id: id.into(),
+                input: Some(input),
+            })
+            .collect(),
+        max_concurrency,
+        metadata: None,
     }
 }

@@ -3,8 +3,9 @@
 //! The generated types of `llmgateway-proto` (re-exported as [`v1`]) are the
 //! data model; this crate adds the connection (plaintext, or TLS with the
 //! `tls` feature; API key), a default per-call deadline, request ids,
-//! streaming as a [`Stream`](futures_util::Stream), stream reassembly,
-//! paging, health checks and typed errors ([`Error`]).
+//! streaming (chat, text completion, batch chat) as a
+//! [`Stream`](futures_util::Stream), stream reassembly, paging, health checks
+//! and typed errors ([`Error`]).
 //!
 //! ```no_run
 //! use futures_util::StreamExt;
@@ -36,10 +37,12 @@ mod error;
 mod helpers;
 mod reassemble;
 
-pub use client::{AuthChannel, BearerAuth, Call, Client, ClientBuilder, DEFAULT_TIMEOUT};
+pub use client::{
+    AuthChannel, BatchResult, BearerAuth, Call, Client, ClientBuilder, DEFAULT_TIMEOUT,
+};
 pub use error::{Error, FieldViolation};
-pub use helpers::{embed_texts, text, user_message};
-pub use reassemble::{reassemble, Accumulator};
+pub use helpers::{batch_chat_request, embed_texts, text, user_message};
+pub use reassemble::{reassemble, reassemble_completion, Accumulator, CompletionAccumulator};
 
 /// The generated messages and clients of `llmgateway.v1`.
 pub use llmgateway_proto::v1;

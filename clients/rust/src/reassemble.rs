@@ -1,12 +1,15 @@
-//! Rebuilding the final [`ChatResponse`] from StreamChat events, exactly as
-//! the contract defines it (StreamChatResponse in chat.proto).
+//! Rebuilding the final [`ChatResponse`] from StreamChat events, and the
+//! [`CompleteResponse`] from StreamComplete events, exactly as the contract
+//! defines them (StreamChatResponse in chat.proto, StreamCompleteResponse in
+//! completions.proto).
 
 use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
 use llmgateway_proto::v1::{
-    part, stream_chat_response::Event, ChatResponse, Message, Part, Reasoning, Role,
-    StreamChatResponse, ToolCall,
+    part, stream_chat_response::Event, stream_complete_response, ChatResponse, CompleteResponse,
+    CompletionChoice, Message, Part, Reasoning, Role, StreamChatResponse, StreamCompleteResponse,
+    ToolCall,
 };
 
 /// Rebuilds the response from a stream's events, fed in order with
@@ -155,6 +158,120 @@ pub fn reassemble<E: Borrow<StreamChatResponse>>(
     events: impl IntoIterator<Item = E>,
 ) -> ChatResponse {
     let mut acc = Accumulator::new();
+    for event in events {
+        acc.push(event.borrow());
+    }
+    acc.into_response()
+}
+
+/// Rebuilds a [`CompleteResponse`] from a completion stream's events, fed in
+/// order with [`push`](CompletionAccumulator::push):
+///
+/// - `start` sets the ids, model and provider;
+/// - `delta` appends its text and log probabilities to the choice at its
+///   `index`;
+/// - `choice_done` sets that choice's finish reason and provider finish
+///   reason;
+/// - `done` sets the usage;
+/// - choices are ordered by index; unknown event kinds are ignored.
+///
+/// ```no_run
+/// # async fn f(client: llmgateway_client::Client, input: llmgateway_client::v1::CompletionInput)
+/// #     -> Result<(), llmgateway_client::Error> {
+/// use futures_util::StreamExt;
+/// use llmgateway_client::v1::stream_complete_response::Event;
+/// let mut events = client.stream_complete(input);
+/// let mut acc = llmgateway_client::CompletionAccumulator::new();
+/// while let Some(event) = events.next().await {
+///     let event = event?;
+///     if let Some(Event::Delta(d)) = &event.event {
+///         print!("[{}] {}", d.index, d.text);
+///     }
+///     acc.push(&event);
+/// }
+/// let reply = acc.into_response();
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct CompletionAccumulator {
+    response: CompleteResponse,
+    choices: BTreeMap<i32, CompletionChoice>,
+    done: bool,
+}
+
+impl CompletionAccumulator {
+    /// An empty accumulator.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Applies one event.
+    pub fn push(&mut self, event: &StreamCompleteResponse) {
+        use stream_complete_response::Event;
+        let Some(event) = &event.event else {
+            return; // an event kind newer than this client
+        };
+        let r = &mut self.response;
+        match event {
+            Event::Start(s) => {
+                r.id.clone_from(&s.id);
+                r.model.clone_from(&s.model);
+                r.provider.clone_from(&s.provider);
+                r.request_id.clone_from(&s.request_id);
+                r.upstream_request_id.clone_from(&s.upstream_request_id);
+            }
+            Event::Delta(d) => {
+                let choice = self.choice(d.index);
+                choice.text.push_str(&d.text);
+                choice.logprobs.extend_from_slice(&d.logprobs);
+            }
+            Event::ChoiceDone(d) => {
+                let choice = self.choice(d.index);
+                choice.finish_reason = d.finish_reason;
+                choice
+                    .provider_finish_reason
+                    .clone_from(&d.provider_finish_reason);
+            }
+            Event::Done(d) => {
+                r.usage = d.usage;
+                self.done = true;
+            }
+        }
+    }
+
+    fn choice(&mut self, index: i32) -> &mut CompletionChoice {
+        self.choices
+            .entry(index)
+            .or_insert_with(|| CompletionChoice {
+                index,
+                ..CompletionChoice::default()
+            })
+    }
+
+    /// Whether the `done` event arrived (a complete stream).
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// The response rebuilt so far.
+    pub fn response(&self) -> CompleteResponse {
+        self.clone().into_response()
+    }
+
+    /// The response rebuilt so far, consuming the accumulator.
+    pub fn into_response(self) -> CompleteResponse {
+        let mut response = self.response;
+        response.choices = self.choices.into_values().collect(); // ordered by index
+        response
+    }
+}
+
+/// Rebuilds the [`CompleteResponse`] from a complete list of completion
+/// events (owned or borrowed); see [`CompletionAccumulator`] for the rules.
+pub fn reassemble_completion<E: Borrow<StreamCompleteResponse>>(
+    events: impl IntoIterator<Item = E>,
+) -> CompleteResponse {
+    let mut acc = CompletionAccumulator::new();
     for event in events {
         acc.push(event.borrow());
     }

@@ -1,12 +1,19 @@
-//! What needs no server: the reassembly rules on hand-made events, and
-//! connection errors.
+//! What needs no server: the reassembly rules on hand-made events, batch item
+//! errors, and connection errors.
+
+use std::collections::HashMap;
+use std::time::Duration;
 
 use llmgateway_client::v1::{
-    part, stream_chat_response::Event, ChatResponse, FinishReason, Part, Role, StreamChatResponse,
-    StreamDone, StreamStart, TextDelta, ToolCall, ToolCallDelta, ToolCallEnd, ToolCallStart, Usage,
-    UsageUpdate,
+    part, stream_chat_response::Event, stream_complete_response, ChatResponse, CompleteResponse,
+    CompletionChoice, CompletionChoiceDone, CompletionDelta, CompletionDone, CompletionStart,
+    FinishReason, ItemError, Part, Role, StreamChatResponse, StreamCompleteResponse, StreamDone,
+    StreamStart, TextDelta, TokenLogprob, ToolCall, ToolCallDelta, ToolCallEnd, ToolCallStart,
+    Usage, UsageUpdate,
 };
-use llmgateway_client::{reassemble, Accumulator, Client, Code};
+use llmgateway_client::{
+    reassemble, reassemble_completion, Accumulator, Client, Code, CompletionAccumulator, Error,
+};
 
 fn event(event: Event) -> StreamChatResponse {
     StreamChatResponse { event: Some(event) }
@@ -131,6 +138,122 @@ fn orders_parts_by_index_not_arrival() {
         .map(|t| Some(part::Kind::Text(t.into())))
         .into();
     assert_eq!(texts, expected);
+}
+
+fn completion_event(event: stream_complete_response::Event) -> StreamCompleteResponse {
+    StreamCompleteResponse { event: Some(event) }
+}
+
+fn completion_delta(index: i32, text: &str, logprobs: &[f64]) -> StreamCompleteResponse {
+    completion_event(stream_complete_response::Event::Delta(CompletionDelta {
+        index,
+        text: text.into(),
+        logprobs: logprobs.iter().map(|&l| logprob(l)).collect(),
+    }))
+}
+
+fn logprob(logprob: f64) -> TokenLogprob {
+    TokenLogprob {
+        logprob: Some(logprob),
+        ..Default::default()
+    }
+}
+
+fn choice_done(index: i32, reason: FinishReason) -> StreamCompleteResponse {
+    completion_event(stream_complete_response::Event::ChoiceDone(
+        CompletionChoiceDone {
+            index,
+            finish_reason: reason.into(),
+            provider_finish_reason: format!("{reason:?}"),
+        },
+    ))
+}
+
+#[test]
+fn rebuilds_completion_choices_by_index() {
+    use stream_complete_response::Event;
+    let events = [
+        completion_event(Event::Start(CompletionStart {
+            id: "cmpl-1".into(),
+            model: "m".into(),
+            provider: "p".into(),
+            request_id: "req".into(),
+            upstream_request_id: "up".into(),
+        })),
+        completion_delta(1, "b", &[-0.5]),
+        completion_delta(0, "a", &[-0.1]),
+        StreamCompleteResponse { event: None }, // a kind this client does not know
+        completion_delta(1, "B", &[-0.25]),
+        choice_done(1, FinishReason::Length),
+        choice_done(2, FinishReason::Stop), // a choice with no text
+        completion_delta(0, "A", &[]),
+        choice_done(0, FinishReason::Stop),
+        completion_event(Event::Done(CompletionDone {
+            usage: Some(usage(3, 4)),
+        })),
+    ];
+
+    let mut acc = CompletionAccumulator::new();
+    for e in &events[..9] {
+        acc.push(e);
+    }
+    assert!(!acc.is_done());
+    assert_eq!(acc.response().usage, None);
+    acc.push(&events[9]);
+    assert!(acc.is_done());
+
+    let rebuilt = reassemble_completion(&events);
+    assert_eq!(rebuilt, acc.into_response());
+    let choice = |index, text: &str, reason: FinishReason, logprobs: &[f64]| CompletionChoice {
+        index,
+        text: text.into(),
+        finish_reason: reason.into(),
+        provider_finish_reason: format!("{reason:?}"),
+        logprobs: logprobs.iter().map(|&l| logprob(l)).collect(),
+    };
+    assert_eq!(
+        rebuilt,
+        CompleteResponse {
+            id: "cmpl-1".into(),
+            model: "m".into(),
+            provider: "p".into(),
+            choices: vec![
+                choice(0, "aA", FinishReason::Stop, &[-0.1]),
+                choice(1, "bB", FinishReason::Length, &[-0.5, -0.25]),
+                choice(2, "", FinishReason::Stop, &[]),
+            ],
+            usage: Some(usage(3, 4)),
+            request_id: "req".into(),
+            upstream_request_id: "up".into(),
+        }
+    );
+}
+
+#[test]
+fn item_error_becomes_a_typed_error() {
+    let error = Error::from(ItemError {
+        code: 8,
+        message: "slow down".into(),
+        reason: "UPSTREAM_RATE_LIMITED".into(),
+        metadata: HashMap::from([("provider".into(), "echo".into())]),
+        retry_delay: Some(Duration::from_millis(2500).try_into().unwrap()),
+    });
+    assert_eq!(error.code(), Code::ResourceExhausted);
+    assert_eq!(error.message(), "slow down");
+    assert_eq!(error.reason(), "UPSTREAM_RATE_LIMITED");
+    assert_eq!(
+        error.metadata().get("provider").map(String::as_str),
+        Some("echo")
+    );
+    assert_eq!(error.retry_delay(), Some(Duration::from_millis(2500)));
+    assert!(error.status().is_none());
+
+    let bare = Error::from(ItemError {
+        code: 5,
+        ..Default::default()
+    });
+    assert_eq!(bare.code(), Code::NotFound);
+    assert_eq!(bare.retry_delay(), None);
 }
 
 #[tokio::test]

@@ -6,13 +6,14 @@ use std::time::{Duration, Instant};
 
 use futures_util::{StreamExt, TryStreamExt};
 use llmgateway_client::v1::{
-    self, part, stream_chat_response::Event, tool, tool_choice, ChatInput, FinishReason,
-    FunctionTool, ListModelsRequest, ProviderOptions, StreamChatResponse, Tool, ToolCall,
-    ToolChoice, Usage,
+    self, count_tokens_response, part, stream_chat_response::Event,
+    stream_complete_response::Event as CompletionEvent, tool, tool_choice, ChatInput,
+    CompletionInput, FinishReason, FunctionTool, GenerationConfig, ListModelsRequest,
+    ProviderOptions, StreamChatResponse, StreamCompleteResponse, Tool, ToolCall, ToolChoice, Usage,
 };
 use llmgateway_client::{
-    embed_texts, reassemble, text, user_message, Call, CancellationToken, Client, Code, Error,
-    ServingStatus,
+    batch_chat_request, embed_texts, reassemble, reassemble_completion, text, user_message, Call,
+    CancellationToken, Client, Code, Error, ServingStatus,
 };
 
 /// A client of the live environment; panics (never skips) without one.
@@ -328,6 +329,147 @@ async fn invalid_request() {
     assert!(
         violations.iter().any(|v| v.field == "input.messages"),
         "{violations:?}"
+    );
+}
+
+// 11.
+#[tokio::test]
+async fn count_tokens() {
+    let count = client()
+        .await
+        .count_tokens(input("echo", "count these four words"))
+        .await
+        .unwrap();
+    assert_eq!(count.input_tokens, 4);
+    assert_eq!(count.method(), count_tokens_response::Method::Builtin);
+    assert_eq!(count.provider, "echo");
+    assert_eq!(count.model, "echo");
+}
+
+/// (index, text, finish reason) of each choice.
+fn choices(response: &v1::CompleteResponse) -> Vec<(i32, &str, FinishReason)> {
+    let choices = response.choices.iter();
+    choices
+        .map(|c| (c.index, c.text.as_str(), c.finish_reason()))
+        .collect()
+}
+
+// 12.
+#[tokio::test]
+async fn text_completion() {
+    let client = client().await;
+    let input = CompletionInput {
+        model: "echo".into(),
+        prompts: vec!["one two".into(), "three four five".into()],
+        echo: true,
+        generation: Some(GenerationConfig {
+            max_output_tokens: Some(2),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let mut unary = client.complete(input.clone()).await.unwrap();
+    let expected = [
+        (0, "one twoone two", FinishReason::Stop),
+        (1, "three four fivethree four", FinishReason::Length),
+    ];
+    assert_eq!(choices(&unary), expected);
+    let usage = unary.usage.unwrap();
+    assert_eq!((usage.input_tokens, usage.output_tokens), (5, 4));
+    assert_eq!(unary.provider, "echo");
+
+    let events: Vec<StreamCompleteResponse> =
+        client.stream_complete(input).try_collect().await.unwrap();
+    assert!(matches!(events[0].event, Some(CompletionEvent::Start(_))));
+    let last = &events.last().unwrap().event;
+    assert!(matches!(last, Some(CompletionEvent::Done(_))));
+    let done = events
+        .iter()
+        .filter(|e| matches!(e.event, Some(CompletionEvent::Done(_))))
+        .count();
+    assert_eq!(done, 1);
+
+    let mut rebuilt = reassemble_completion(&events);
+    assert_eq!(choices(&rebuilt), expected);
+    assert_eq!(rebuilt.usage, Some(usage));
+    for response in [&mut rebuilt, &mut unary] {
+        response.request_id.clear();
+        response.upstream_request_id.clear();
+    }
+    assert_eq!(rebuilt, unary);
+}
+
+// 13.
+#[tokio::test]
+async fn batch() {
+    let request = batch_chat_request(
+        [
+            ("a", input("echo", "alpha")),
+            ("b", input("no-such-model", "beta")),
+            ("c", input("fast", "gamma")),
+        ],
+        2,
+    );
+    let results: Vec<_> = client()
+        .await
+        .batch_chat(request)
+        .try_collect() // the call itself ends OK
+        .await
+        .unwrap();
+    let mut by_id: HashMap<String, Result<v1::ChatResponse, Error>> =
+        results.into_iter().map(|r| (r.id, r.result)).collect();
+    assert_eq!(by_id.len(), 3, "one result per id: {:?}", by_id.keys());
+
+    for (id, expected) in [("a", "alpha"), ("c", "gamma")] {
+        let reply = by_id.remove(id).unwrap().unwrap();
+        assert_eq!(text(&reply), expected);
+    }
+    let error = by_id.remove("b").unwrap().unwrap_err();
+    assert_eq!(error.code(), Code::NotFound, "{error}");
+    assert_eq!(error.code() as i32, 5);
+    assert_eq!(error.reason(), "MODEL_NOT_FOUND");
+    assert_eq!(error.error_reason(), Some(v1::ErrorReason::ModelNotFound));
+    assert_eq!(
+        error.metadata().get("model").map(String::as_str),
+        Some("no-such-model")
+    );
+}
+
+// Beyond TESTING.md: the completion stream fails like the chat stream, with
+// one typed error (also past its deadline), then ends.
+#[tokio::test]
+async fn completion_stream_errors() {
+    let client = client().await;
+    let completion = |model: &str, echo_options: &str| CompletionInput {
+        model: model.into(),
+        prompts: vec![vec!["word"; 50].join(" ")],
+        provider_options: Some(ProviderOptions {
+            json_by_provider: HashMap::from([("echo".into(), echo_options.into())]),
+        }),
+        ..Default::default()
+    };
+
+    let mut events = client.stream_complete(completion("no-such-model", "{}"));
+    let error = events.next().await.unwrap().expect_err("an error");
+    assert_eq!(error.code(), Code::NotFound, "{error}");
+    assert_eq!(error.reason(), "MODEL_NOT_FOUND");
+    assert!(events.next().await.is_none());
+
+    let started = Instant::now();
+    let slow = completion("echo", r#"{"chunk_delay_ms": 100}"#);
+    let mut events = client.stream_complete(Call::new(slow).timeout(Duration::from_millis(300)));
+    let error = loop {
+        match events.next().await.expect("an event or the error") {
+            Ok(_) => continue,
+            Err(error) => break error,
+        }
+    };
+    assert_eq!(error.code(), Code::DeadlineExceeded, "{error}");
+    assert!(events.next().await.is_none());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
     );
 }
 
