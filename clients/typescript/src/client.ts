@@ -1,5 +1,7 @@
 import { clone, create, type MessageInitShape } from "@bufbuild/protobuf";
 import {
+  Code,
+  ConnectError,
   createClient,
   type CallOptions as ConnectCallOptions,
   type Client,
@@ -9,11 +11,16 @@ import {
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import {
   ChatService,
+  CompletionService,
   EmbeddingService,
   ModelService,
   RequestMetadataSchema,
+  type BatchChatItemSchema,
+  type BatchChatResponse,
   type ChatInputSchema,
   type ChatResponse,
+  type CompleteResponse,
+  type CompletionInputSchema,
   type CountTokensResponse,
   type EmbedRequestSchema,
   type EmbedResponse,
@@ -22,6 +29,7 @@ import {
   type Model,
   type RequestMetadata,
   type StreamChatResponse,
+  type StreamCompleteResponse,
 } from "@llmgateway/proto";
 import type { SecureClientSessionOptions } from "node:http2";
 import { GatewayError } from "./errors.js";
@@ -29,6 +37,10 @@ import { Health, HealthCheckResponse_ServingStatus } from "./gen/grpc/health/v1/
 
 /** What chat(), stream() and countTokens() take: a ChatInput or its plain-object form. */
 export type ChatInputInit = MessageInitShape<typeof ChatInputSchema>;
+/** What complete() and streamComplete() take: a CompletionInput or its plain-object form. */
+export type CompletionInputInit = MessageInitShape<typeof CompletionInputSchema>;
+/** One item of batchChat(): its id and ChatInput, as a BatchChatItem or a plain object. */
+export type BatchChatItemInit = MessageInitShape<typeof BatchChatItemSchema>;
 /** What embed() takes: an EmbedRequest or its plain-object form (see embedTexts). */
 export type EmbedRequestInit = MessageInitShape<typeof EmbedRequestSchema>;
 /** What listModels() and listAllModels() take. */
@@ -82,6 +94,39 @@ export interface CallOptions {
   headers?: ConnectCallOptions["headers"];
 }
 
+/** Options of batchChat(): those of any call, plus the batch's concurrency. */
+export interface BatchOptions extends CallOptions {
+  /**
+   * How many items run at once (BatchChatRequest.max_concurrency); unset or
+   * 0 means the gateway's default, 8. At most 64.
+   */
+  maxConcurrency?: number;
+}
+
+/**
+ * The result of one batch item (batchChat), tagged with the item's id:
+ * either its reply or its error, never both.
+ */
+export type BatchResult =
+  | {
+      /** The item's BatchChatItem.id. */
+      readonly id: string;
+      /** The item's reply. */
+      readonly response: ChatResponse;
+      readonly error?: undefined;
+    }
+  | {
+      /** The item's BatchChatItem.id. */
+      readonly id: string;
+      readonly response?: undefined;
+      /**
+       * The item's failure (its ItemError): code, message, reason, metadata
+       * and retry delay. An ItemError carries no domain, field violations or
+       * request id, so those are empty.
+       */
+      readonly error: GatewayError;
+    };
+
 /**
  * A client of the gateway over one HTTP/2 connection, made lazily on the
  * first call. The generated types of `@llmgateway/proto` are the data model;
@@ -97,13 +142,14 @@ export interface CallOptions {
 export class GatewayClient {
   /**
    * The gRPC transport, for the generated services this client does not wrap
-   * (BatchChat, CompletionService, ...): `createClient(CompletionService,
+   * (LocalModelService, ...): `createClient(LocalModelService,
    * client.transport)`. Calls made through it carry the API key and the
    * default deadline; GatewayError.from decodes their errors.
    */
   readonly transport: Transport;
   readonly #session: Http2SessionManager;
   readonly #chat: Client<typeof ChatService>;
+  readonly #completions: Client<typeof CompletionService>;
   readonly #embeddings: Client<typeof EmbeddingService>;
   readonly #models: Client<typeof ModelService>;
   readonly #health: Client<typeof Health>;
@@ -124,6 +170,7 @@ export class GatewayClient {
       ...(timeoutMs > 0 ? { defaultTimeoutMs: timeoutMs } : {}),
     });
     this.#chat = createClient(ChatService, this.transport);
+    this.#completions = createClient(CompletionService, this.transport);
     this.#embeddings = createClient(EmbeddingService, this.transport);
     this.#models = createClient(ModelService, this.transport);
     this.#health = createClient(Health, this.transport);
@@ -146,36 +193,8 @@ export class GatewayClient {
    * ```
    */
   async *stream(input: ChatInputInit, options: CallOptions = {}): AsyncGenerator<StreamChatResponse, void, undefined> {
-    // Connect's stream iterable has no return(): leaving the loop early would
-    // leave the call (and its deadline timer) running. So the call gets its
-    // own signal, aborted in `finally` when the stream has not ended, and one
-    // more read lets Connect observe the abort and release the call.
-    const call = new AbortController();
-    const signal = options.signal ? AbortSignal.any([options.signal, call.signal]) : call.signal;
     const request = { input, metadata: requestMetadata(undefined, options) };
-    const events = this.#chat.streamChat(request, callOptions({ ...options, signal }))[Symbol.asyncIterator]();
-    let ended = false;
-    try {
-      for (;;) {
-        let next: IteratorResult<StreamChatResponse>;
-        try {
-          next = await events.next();
-        } catch (error) {
-          ended = true;
-          throw GatewayError.from(error);
-        }
-        if (next.done) {
-          ended = true;
-          return;
-        }
-        yield next.value;
-      }
-    } finally {
-      if (!ended) {
-        call.abort();
-        await events.next().catch(() => undefined);
-      }
-    }
+    yield* serverStream((connectOptions) => this.#chat.streamChat(request, connectOptions), options);
   }
 
   /**
@@ -186,6 +205,67 @@ export class GatewayClient {
     return unary(() =>
       this.#chat.countTokens({ input, metadata: requestMetadata(undefined, options) }, callOptions(options)),
     );
+  }
+
+  /**
+   * Runs many chat requests, at most options.maxConcurrency at a time, and
+   * yields each item's result as it finishes (in completion order, not
+   * request order). A failing item is a result with its own GatewayError
+   * (`result.error`); the other items go on. A failure of the call itself
+   * (an invalid batch, the deadline, cancellation) is thrown from the loop,
+   * after the results already yielded. The deadline covers the whole batch;
+   * leaving the loop early, or aborting options.signal, cancels the items
+   * still running, as for stream().
+   *
+   * ```ts
+   * for await (const result of client.batchChat(items, { maxConcurrency: 4 })) {
+   *   if (result.error) console.error(result.id, result.error.reason);
+   *   else console.log(result.id, textOf(result.response.message));
+   * }
+   * ```
+   */
+  async *batchChat(
+    items: BatchChatItemInit[],
+    options: BatchOptions = {},
+  ): AsyncGenerator<BatchResult, void, undefined> {
+    const request = {
+      items,
+      maxConcurrency: options.maxConcurrency ?? 0,
+      metadata: requestMetadata(undefined, options),
+    };
+    const responses = serverStream((connectOptions) => this.#chat.batchChat(request, connectOptions), options);
+    for await (const response of responses) {
+      yield batchResult(response);
+    }
+  }
+
+  /**
+   * Generates a text completion for each prompt (CompletionService;
+   * Code.Unimplemented for providers without it).
+   */
+  async complete(input: CompletionInputInit, options: CallOptions = {}): Promise<CompleteResponse> {
+    return unary(() =>
+      this.#completions.complete({ input, metadata: requestMetadata(undefined, options) }, callOptions(options)),
+    );
+  }
+
+  /**
+   * Generates text completions as a stream of events, yielded as they
+   * arrive, like stream(): a failure is thrown from the loop as a
+   * GatewayError, and leaving the loop early or aborting options.signal
+   * cancels the call. reassembleCompletion() (or a CompletionAccumulator)
+   * rebuilds the CompleteResponse.
+   *
+   * ```ts
+   * for await (const event of client.streamComplete({ model: "echo", prompts: ["Once"] })) { ... }
+   * ```
+   */
+  async *streamComplete(
+    input: CompletionInputInit,
+    options: CallOptions = {},
+  ): AsyncGenerator<StreamCompleteResponse, void, undefined> {
+    const request = { input, metadata: requestMetadata(undefined, options) };
+    yield* serverStream((connectOptions) => this.#completions.streamComplete(request, connectOptions), options);
   }
 
   /**
@@ -253,6 +333,62 @@ async function unary<T>(call: () => Promise<T>): Promise<T> {
     return await call();
   } catch (error) {
     throw GatewayError.from(error);
+  }
+}
+
+/**
+ * Yields the messages of the server stream that open starts (given the
+ * call's Connect options), turning a failure into a GatewayError, and ends
+ * the call when the consumer stops early.
+ */
+async function* serverStream<T>(
+  open: (options: ConnectCallOptions) => AsyncIterable<T>,
+  options: CallOptions,
+): AsyncGenerator<T, void, undefined> {
+  // Connect's stream iterable has no return(): leaving the loop early would
+  // leave the call (and its deadline timer) running. So the call gets its
+  // own signal, aborted in `finally` when the stream has not ended, and one
+  // more read lets Connect observe the abort and release the call.
+  const call = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, call.signal]) : call.signal;
+  const messages = open(callOptions({ ...options, signal }))[Symbol.asyncIterator]();
+  let ended = false;
+  try {
+    for (;;) {
+      let next: IteratorResult<T>;
+      try {
+        next = await messages.next();
+      } catch (error) {
+        ended = true;
+        throw GatewayError.from(error);
+      }
+      if (next.done) {
+        ended = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    if (!ended) {
+      call.abort();
+      await messages.next().catch(() => undefined);
+    }
+  }
+}
+
+const UNKNOWN_BATCH_RESULT = "batch item result of a kind this client does not know";
+
+/** A BatchChatResponse as a BatchResult: its reply, or its ItemError as a GatewayError. */
+function batchResult(response: BatchChatResponse): BatchResult {
+  const { id, result } = response;
+  switch (result.case) {
+    case "response":
+      return { id, response: result.value };
+    case "error":
+      return { id, error: GatewayError.fromItemError(result.value) };
+    default:
+      // A result kind from a newer contract (or none).
+      return { id, error: new GatewayError(new ConnectError(UNKNOWN_BATCH_RESULT, Code.Unknown)) };
   }
 }
 

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { rpc } from "@llmgateway/proto";
+import { rpc, type ItemError } from "@llmgateway/proto";
 
 /** One invalid field of a request (google.rpc.BadRequest.FieldViolation). */
 export interface FieldViolation {
@@ -86,6 +86,27 @@ export class GatewayError extends Error {
    */
   static from(error: unknown): GatewayError {
     return error instanceof GatewayError ? error : new GatewayError(ConnectError.from(error));
+  }
+
+  /**
+   * The GatewayError of a failed batch item (BatchChatResponse.error; see
+   * GatewayClient.batchChat): the ItemError's code, message, reason,
+   * metadata and retry delay. An ItemError carries no domain, field
+   * violations or request id, so those are empty; its reason and metadata
+   * are also in cause.details as a google.rpc.ErrorInfo, its delay as a
+   * google.rpc.RetryInfo.
+   */
+  static fromItemError(item: ItemError): GatewayError {
+    // An item error is never OK; a code outside gRPC's is UNKNOWN.
+    const code = item.code > 0 && item.code in Code ? (item.code as Code) : Code.Unknown;
+    const details: ConstructorParameters<typeof ConnectError>[3] = [];
+    if (item.reason !== "" || Object.keys(item.metadata).length > 0) {
+      details.push({ desc: rpc.ErrorInfoSchema, value: { reason: item.reason, metadata: { ...item.metadata } } });
+    }
+    if (item.retryDelay) {
+      details.push({ desc: rpc.RetryInfoSchema, value: { retryDelay: item.retryDelay } });
+    }
+    return new GatewayError(new ConnectError(item.message, code, undefined, details));
   }
 }
 

@@ -1,8 +1,9 @@
 // @llmgateway/client: a thin client of the LLM gateway's gRPC API.
 //
-// client.ts     GatewayClient: connection, calls, streaming, paging, health
+// client.ts     GatewayClient: connection, calls, streaming, batches, paging, health
 // errors.ts     GatewayError: the status code and decoded rich details
-// reassemble.ts reassemble() / StreamAccumulator: stream events -> ChatResponse
+// reassemble.ts reassemble() / StreamAccumulator: stream events -> ChatResponse;
+//               reassembleCompletion() / CompletionAccumulator: -> CompleteResponse
 // helpers.ts    small builders (userMessage, embedTexts, providerOptions, textOf)
 //
 // The generated types (@llmgateway/proto) are the data model; they are
@@ -13,14 +14,18 @@ export { Code, ConnectError, type Interceptor, type Transport } from "@connectrp
 export {
   GatewayClient,
   DEFAULT_TIMEOUT_MS,
+  type BatchChatItemInit,
+  type BatchOptions,
+  type BatchResult,
   type CallOptions,
   type ChatInputInit,
   type ClientOptions,
+  type CompletionInputInit,
   type EmbedRequestInit,
   type ListModelsRequestInit,
 } from "./client.js";
 export { GatewayError, grpcCodeName, type FieldViolation } from "./errors.js";
-export { reassemble, StreamAccumulator } from "./reassemble.js";
+export { CompletionAccumulator, reassemble, reassembleCompletion, StreamAccumulator } from "./reassemble.js";
 export { embedTexts, providerOptions, textOf, userMessage } from "./helpers.js";
 export {
   Health,

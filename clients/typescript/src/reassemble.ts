@@ -1,16 +1,22 @@
 import { clone, create } from "@bufbuild/protobuf";
 import {
   ChatResponseSchema,
+  CompleteResponseSchema,
+  CompletionChoiceSchema,
   MessageSchema,
   PartSchema,
   ReasoningSchema,
   Role,
+  TokenLogprobSchema,
   ToolCallSchema,
   UsageSchema,
   type ChatResponse,
+  type CompleteResponse,
+  type CompletionChoice,
   type Part,
   type Reasoning,
   type StreamChatResponse,
+  type StreamCompleteResponse,
   type ToolCall,
 } from "@llmgateway/proto";
 
@@ -161,6 +167,101 @@ export class StreamAccumulator {
       part.kind = { case: "toolCall", value: create(ToolCallSchema) };
     }
     return part.kind.value;
+  }
+}
+
+/**
+ * Consumes a completion stream (GatewayClient.streamComplete, or events
+ * already collected) and rebuilds the CompleteResponse that complete() would
+ * have returned for the same input. A failing stream rejects with its
+ * GatewayError.
+ *
+ * ```ts
+ * const reply = await reassembleCompletion(client.streamComplete(input));
+ * ```
+ */
+export async function reassembleCompletion(
+  events: AsyncIterable<StreamCompleteResponse> | Iterable<StreamCompleteResponse>,
+): Promise<CompleteResponse> {
+  const accumulator = new CompletionAccumulator();
+  for await (const event of events) {
+    accumulator.add(event);
+  }
+  return accumulator.response();
+}
+
+/**
+ * Rebuilds a CompleteResponse from completion stream events added in order,
+ * like StreamAccumulator for chat streams. The rules (StreamCompleteResponse
+ * in completions.proto): `start` sets the ids, model and provider; `delta`
+ * appends its text and log probabilities to the choice at its index;
+ * `choiceDone` sets that choice's finish reason and provider finish reason;
+ * `done` sets the usage. Choices are ordered by index. Unknown event kinds
+ * are ignored.
+ */
+export class CompletionAccumulator {
+  readonly #response: CompleteResponse = create(CompleteResponseSchema);
+  readonly #choices = new Map<number, CompletionChoice>();
+  #done = false;
+
+  /** Applies one event. */
+  add(event: StreamCompleteResponse): void {
+    const r = this.#response;
+    const e = event.event;
+    switch (e.case) {
+      case "start":
+        r.id = e.value.id;
+        r.model = e.value.model;
+        r.provider = e.value.provider;
+        r.requestId = e.value.requestId;
+        r.upstreamRequestId = e.value.upstreamRequestId;
+        break;
+      case "delta": {
+        const choice = this.#choice(e.value.index);
+        choice.text += e.value.text;
+        choice.logprobs.push(...e.value.logprobs.map((logprob) => clone(TokenLogprobSchema, logprob)));
+        break;
+      }
+      case "choiceDone": {
+        const choice = this.#choice(e.value.index);
+        choice.finishReason = e.value.finishReason;
+        choice.providerFinishReason = e.value.providerFinishReason;
+        break;
+      }
+      case "done":
+        if (e.value.usage) r.usage = clone(UsageSchema, e.value.usage);
+        this.#done = true;
+        break;
+      default:
+        // An event kind from a newer contract (or none): ignored.
+        break;
+    }
+  }
+
+  /** Whether the `done` event was added: the stream completed. */
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /**
+   * The response rebuilt so far, choices ordered by index. It is a copy;
+   * adding more events does not change it.
+   */
+  response(): CompleteResponse {
+    const out = clone(CompleteResponseSchema, this.#response);
+    const choices = [...this.#choices].sort(([a], [b]) => a - b);
+    out.choices = choices.map(([, choice]) => clone(CompletionChoiceSchema, choice));
+    return out;
+  }
+
+  /** The choice at index, created empty on first use. */
+  #choice(index: number): CompletionChoice {
+    let choice = this.#choices.get(index);
+    if (!choice) {
+      choice = create(CompletionChoiceSchema, { index });
+      this.#choices.set(index, choice);
+    }
+    return choice;
   }
 }
 

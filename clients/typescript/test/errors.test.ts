@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { create, toBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 import { anyPack, type Any } from "@bufbuild/protobuf/wkt";
 import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
-import { Code, ConnectError, GatewayError, grpcCodeName, rpc } from "@llmgateway/client";
+import { Code, ConnectError, GatewayError, ItemErrorSchema, grpcCodeName, rpc } from "@llmgateway/client";
 
 function pack<Desc extends DescMessage>(schema: Desc, init: MessageInitShape<Desc>): Any {
   return anyPack(schema, create(schema, init));
@@ -74,4 +74,39 @@ test("gRPC code names", () => {
   assert.equal(grpcCodeName(Code.DeadlineExceeded), "DEADLINE_EXCEEDED");
   assert.equal(grpcCodeName(Code.ResourceExhausted), "RESOURCE_EXHAUSTED");
   assert.equal(grpcCodeName(Code.Unauthenticated), "UNAUTHENTICATED");
+});
+
+test("fromItemError: a batch item's error, as the gateway sends it (api/errors.py to_item_error)", () => {
+  const error = GatewayError.fromItemError(
+    create(ItemErrorSchema, {
+      code: 8,
+      message: "rate limited",
+      reason: "UPSTREAM_RATE_LIMITED",
+      metadata: { provider: "echo", model: "echo" },
+      retryDelay: { seconds: 2n, nanos: 250_000_000 },
+    }),
+  );
+  assert.equal(error.code, Code.ResourceExhausted);
+  assert.equal(error.codeName, "RESOURCE_EXHAUSTED");
+  assert.equal(error.rawMessage, "rate limited");
+  assert.equal(error.reason, "UPSTREAM_RATE_LIMITED");
+  assert.deepEqual(error.metadata, { provider: "echo", model: "echo" });
+  assert.equal(error.retryDelayMs, 2250);
+  assert.equal(error.domain, "");
+  assert.deepEqual(error.fieldViolations, []);
+  assert.equal(error.requestId, "");
+  assert.equal(error.message, "RESOURCE_EXHAUSTED UPSTREAM_RATE_LIMITED: rate limited");
+  assert.equal(error.cause.findDetails(rpc.ErrorInfoSchema)[0]?.reason, "UPSTREAM_RATE_LIMITED");
+});
+
+test("fromItemError: no details, and codes outside gRPC's are UNKNOWN", () => {
+  const plain = GatewayError.fromItemError(create(ItemErrorSchema, { code: 5, message: "not found" }));
+  assert.equal(plain.code, Code.NotFound);
+  assert.equal(plain.reason, "");
+  assert.deepEqual(plain.metadata, {});
+  assert.equal(plain.retryDelayMs, undefined);
+  assert.deepEqual(plain.cause.details, []);
+  for (const code of [0, 17, -1]) {
+    assert.equal(GatewayError.fromItemError(create(ItemErrorSchema, { code, message: "odd" })).code, Code.Unknown);
+  }
 });

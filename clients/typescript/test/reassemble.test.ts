@@ -1,17 +1,23 @@
-// Offline tests of the reassembly rules (StreamChatResponse in chat.proto).
+// Offline tests of the reassembly rules (StreamChatResponse in chat.proto,
+// StreamCompleteResponse in completions.proto).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import {
+  CompletionAccumulator,
   FinishReason,
   Role,
   StreamAccumulator,
   StreamChatResponseSchema,
+  StreamCompleteResponseSchema,
   reassemble,
+  reassembleCompletion,
   type StreamChatResponse,
+  type StreamCompleteResponse,
 } from "@llmgateway/client";
 
 type Event = MessageInitShape<typeof StreamChatResponseSchema>["event"];
+type CompletionEvent = MessageInitShape<typeof StreamCompleteResponseSchema>["event"];
 
 function event(e: Event): StreamChatResponse {
   return create(StreamChatResponseSchema, { event: e });
@@ -113,4 +119,89 @@ test("the accumulator reports done and hands out copies", () => {
   assert.equal(accumulator.done, true);
   assert.deepEqual(before.message?.parts[0]?.kind, { case: "text", value: "a" });
   assert.deepEqual(accumulator.response().message?.parts[0]?.kind, { case: "text", value: "ab" });
+});
+
+// Completion streams (StreamCompleteResponse in completions.proto).
+
+function completionEvent(e: CompletionEvent): StreamCompleteResponse {
+  return create(StreamCompleteResponseSchema, { event: e });
+}
+
+const completionStart = completionEvent({
+  case: "start",
+  value: { id: "cmpl-1", model: "m", provider: "p", requestId: "req", upstreamRequestId: "up" },
+});
+const completionDone = completionEvent({
+  case: "done",
+  value: { usage: { inputTokens: 3n, outputTokens: 4n, totalTokens: 7n } },
+});
+
+test("completion: start sets the ids, deltas build choices by index, choice_done finishes them", async () => {
+  const reply = await reassembleCompletion([
+    completionStart,
+    completionEvent({ case: "delta", value: { index: 1, text: "Bon", logprobs: [{ token: "Bon", logprob: -0.5 }] } }),
+    completionEvent({ case: "delta", value: { index: 0, text: "Hel" } }),
+    completionEvent({
+      case: "delta",
+      value: { index: 1, text: "jour", logprobs: [{ token: "jour", logprob: -0.25, textOffset: 3 }] },
+    }),
+    completionEvent({
+      case: "choiceDone",
+      value: { index: 1, finishReason: FinishReason.LENGTH, providerFinishReason: "length" },
+    }),
+    completionEvent({ case: "delta", value: { index: 0, text: "lo" } }),
+    completionEvent({
+      case: "choiceDone",
+      value: { index: 0, finishReason: FinishReason.STOP, providerFinishReason: "stop" },
+    }),
+    completionDone,
+  ]);
+  assert.equal(reply.id, "cmpl-1");
+  assert.equal(reply.model, "m");
+  assert.equal(reply.provider, "p");
+  assert.equal(reply.requestId, "req");
+  assert.equal(reply.upstreamRequestId, "up");
+  assert.deepEqual(
+    reply.choices.map((choice) => [choice.index, choice.text, choice.finishReason, choice.providerFinishReason]),
+    [
+      [0, "Hello", FinishReason.STOP, "stop"],
+      [1, "Bonjour", FinishReason.LENGTH, "length"],
+    ],
+  );
+  assert.deepEqual(
+    reply.choices[1]?.logprobs.map((logprob) => [logprob.token, logprob.logprob, logprob.textOffset]),
+    [
+      ["Bon", -0.5, 0],
+      ["jour", -0.25, 3],
+    ],
+  );
+  assert.equal(reply.usage?.totalTokens, 7n);
+});
+
+test("completion: a choice with no text, unknown event kinds, done without usage", async () => {
+  const reply = await reassembleCompletion([
+    completionStart,
+    create(StreamCompleteResponseSchema),
+    completionEvent({ case: "choiceDone", value: { index: 0, finishReason: FinishReason.LENGTH } }),
+    completionEvent({ case: "done", value: {} }),
+  ]);
+  assert.deepEqual(
+    reply.choices.map((choice) => [choice.index, choice.text, choice.finishReason]),
+    [[0, "", FinishReason.LENGTH]],
+  );
+  assert.equal(reply.usage, undefined);
+});
+
+test("the completion accumulator reports done and hands out copies", () => {
+  const accumulator = new CompletionAccumulator();
+  accumulator.add(completionStart);
+  accumulator.add(completionEvent({ case: "delta", value: { index: 0, text: "a" } }));
+  const before = accumulator.response();
+  assert.equal(accumulator.done, false);
+  accumulator.add(completionEvent({ case: "delta", value: { index: 0, text: "b" } }));
+  accumulator.add(completionDone);
+  assert.equal(accumulator.done, true);
+  assert.equal(before.choices[0]?.text, "a");
+  assert.equal(before.usage, undefined);
+  assert.equal(accumulator.response().choices[0]?.text, "ab");
 });

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
   Code,
+  CountTokensResponse_Method,
   FinishReason,
   GatewayClient,
   GatewayError,
@@ -12,12 +13,17 @@ import {
   embedTexts,
   providerOptions,
   reassemble,
+  reassembleCompletion,
   textOf,
   userMessage,
+  type BatchResult,
   type ChatInputInit,
   type ChatResponse,
+  type CompleteResponse,
+  type CompletionInputInit,
   type Interceptor,
   type StreamChatResponse,
+  type StreamCompleteResponse,
   type ToolCall,
 } from "@llmgateway/client";
 
@@ -51,8 +57,13 @@ function toolCalls(response: ChatResponse): ToolCall[] {
   return (response.message?.parts ?? []).flatMap((part) => (part.kind.case === "toolCall" ? [part.kind.value] : []));
 }
 
-function withoutRequestIds(response: ChatResponse): ChatResponse {
+function withoutRequestIds<T extends ChatResponse | CompleteResponse>(response: T): T {
   return { ...response, requestId: "", upstreamRequestId: "" };
+}
+
+/** A completion's choices as [index, text, finish reason]. */
+function completionChoices(response: CompleteResponse): [number, string, FinishReason][] {
+  return response.choices.map((choice) => [choice.index, choice.text, choice.finishReason]);
 }
 
 describe("llmgateway client scenarios (clients/TESTING.md)", () => {
@@ -227,6 +238,87 @@ describe("llmgateway client scenarios (clients/TESTING.md)", () => {
     );
   });
 
+  test("11. count tokens", async () => {
+    const count = await client.countTokens({ model: "echo", messages: [userMessage("count these four words")] });
+    assert.equal(count.inputTokens, 4n);
+    assert.equal(count.method, CountTokensResponse_Method.BUILTIN);
+    assert.equal(count.provider, "echo");
+    assert.equal(count.model, "echo");
+  });
+
+  test("12. text completion, unary and streamed", async () => {
+    const input: CompletionInputInit = {
+      model: "echo",
+      prompts: ["one two", "three four five"],
+      echo: true,
+      generation: { maxOutputTokens: 2 },
+    };
+    const expected: [number, string, FinishReason][] = [
+      [0, "one twoone two", FinishReason.STOP],
+      [1, "three four fivethree four", FinishReason.LENGTH],
+    ];
+
+    const unary = await client.complete(input);
+    assert.deepEqual(completionChoices(unary), expected);
+    assert.equal(unary.usage?.inputTokens, 5n);
+    assert.equal(unary.usage?.outputTokens, 4n);
+    assert.equal(unary.provider, "echo");
+
+    const events: StreamCompleteResponse[] = await collect(client.streamComplete(input));
+    const kinds = events.map((event) => event.event.case);
+    assert.equal(kinds[0], "start");
+    assert.equal(kinds.at(-1), "done");
+    assert.equal(kinds.filter((kind) => kind === "done").length, 1);
+
+    // The events themselves, per choice index.
+    const texts = new Map<number, string>();
+    const finishes = new Map<number, FinishReason>();
+    for (const { event } of events) {
+      if (event.case === "delta") {
+        texts.set(event.value.index, (texts.get(event.value.index) ?? "") + event.value.text);
+      }
+      if (event.case === "choiceDone") finishes.set(event.value.index, event.value.finishReason);
+      if (event.case === "done") assert.deepEqual(event.value.usage, unary.usage);
+    }
+    assert.deepEqual(
+      expected.map(([index]) => [index, texts.get(index), finishes.get(index)]),
+      expected,
+    );
+
+    // The client's reassembly helper rebuilds what complete() returns.
+    const rebuilt = await reassembleCompletion(events);
+    assert.deepEqual(withoutRequestIds(rebuilt), withoutRequestIds(unary));
+  });
+
+  test("13. batch: results per item, item errors typed", async () => {
+    const results = new Map<string, BatchResult>();
+    const items = [
+      { id: "a", input: { model: "echo", messages: [userMessage("alpha")] } },
+      { id: "b", input: { model: "no-such-model", messages: [userMessage("beta")] } },
+      { id: "c", input: { model: "fast", messages: [userMessage("gamma")] } },
+    ];
+    for await (const result of client.batchChat(items, { maxConcurrency: 2 })) {
+      assert.ok(!results.has(result.id), `a second result for item ${result.id}`);
+      results.set(result.id, result);
+    }
+    assert.deepEqual([...results.keys()].sort(), ["a", "b", "c"]);
+
+    for (const [id, text] of [["a", "alpha"], ["c", "gamma"]] as const) {
+      const result = results.get(id);
+      assert.equal(result?.error, undefined, `item ${id} failed: ${String(result?.error)}`);
+      assert.equal(textOf(result?.response?.message), text);
+    }
+    const b = results.get("b");
+    assert.equal(b?.response, undefined);
+    assert.ok(b?.error instanceof GatewayError, `item b: ${String(b?.error)}`);
+    assert.equal(b.error.code, Code.NotFound);
+    assert.equal(Number(b.error.code), 5); // google.rpc.Code NOT_FOUND
+    assert.equal(b.error.codeName, "NOT_FOUND");
+    assert.equal(b.error.reason, "MODEL_NOT_FOUND");
+    assert.equal(b.error.metadata["model"], "no-such-model");
+    assert.notEqual(b.error.rawMessage, "");
+  });
+
   // Beyond TESTING.md: what the client adds to every call.
 
   test("the API key is sent as a bearer token, the request id passes through", async () => {
@@ -255,5 +347,63 @@ describe("llmgateway client scenarios (clients/TESTING.md)", () => {
     assert.ok(performance.now() - started < 1000);
     const reply = await client.chat({ model: "fast", messages: [userMessage("after break")] });
     assert.equal(textOf(reply.message), "after break");
+  });
+
+  test("leaving a completion stream or batch loop early ends the call", async () => {
+    const input: CompletionInputInit = {
+      model: "echo",
+      prompts: ["one two three four five six seven eight nine ten"],
+      providerOptions: providerOptions({ echo: { chunk_delay_ms: 100 } }),
+    };
+    let started = performance.now();
+    let received = 0;
+    for await (const _ of client.streamComplete(input)) {
+      if (++received === 2) break;
+    }
+    assert.equal(received, 2);
+    assert.ok(performance.now() - started < 1000);
+
+    const slow: ChatInputInit = {
+      model: "echo",
+      messages: [userMessage("slow")],
+      providerOptions: providerOptions({ echo: { delay_ms: 5000 } }),
+    };
+    const items = [
+      { id: "fast", input: { model: "fast", messages: [userMessage("quick")] } },
+      { id: "slow", input: slow },
+    ];
+    started = performance.now();
+    for await (const result of client.batchChat(items)) {
+      assert.equal(result.id, "fast");
+      break;
+    }
+    assert.ok(performance.now() - started < 2000);
+
+    const reply = await client.complete({ model: "echo", prompts: ["after break"] });
+    assert.equal(reply.choices[0]?.text, "after break");
+  });
+
+  test("a completion stream's failure and a batch's deadline are GatewayErrors", async () => {
+    const streamError = await failure(
+      collect(
+        client.streamComplete({
+          model: "echo",
+          prompts: ["hi"],
+          providerOptions: providerOptions({ echo: { fail: "rate_limited" } }),
+        }),
+      ),
+    );
+    assert.equal(streamError.code, Code.ResourceExhausted);
+    assert.equal(streamError.retryDelayMs, 2000);
+
+    const slow: ChatInputInit = {
+      model: "echo",
+      messages: [userMessage("slow")],
+      providerOptions: providerOptions({ echo: { delay_ms: 5000 } }),
+    };
+    const started = performance.now();
+    const batchError = await failure(collect(client.batchChat([{ id: "slow", input: slow }], { timeoutMs: 200 })));
+    assert.equal(batchError.code, Code.DeadlineExceeded);
+    assert.ok(performance.now() - started < 2000);
   });
 });
