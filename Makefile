@@ -27,6 +27,12 @@ $(VENV)/.test: $(VENV)/.run clients/python/pyproject.toml
 run: $(VENV)/.run
 	$(BIN)/llm-gateway serve --address $(ADDRESS)
 
+## The benchmark (bench/README.md), not part of `make test`:
+## `make bench`, or `make bench BENCH_ARGS=--quick` for a short smoke run.
+.PHONY: bench
+bench: $(VENV)/.run
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 ## Code generators (Go plugins, protoc-gen-es, prost/tonic), pinned in tools/.
 codegen-tools:
 	tools/install-codegen.sh

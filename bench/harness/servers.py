@@ -1,0 +1,185 @@
+"""The processes under test, on loopback: nginx (the fake upstream, pinned
+with the load generators) and the gateway (one worker, pinned alone).
+
+Readiness is observed, never assumed: nginx when it answers a request, the
+gateway when it logs {"msg": "serving", "address": ...}."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import IO, Any
+
+START_TIMEOUT = 60.0
+
+
+def pin(cpu: int, argv: list[str]) -> list[str]:
+    return ["taskset", "-c", str(cpu), *argv]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def child_env() -> dict[str, str]:
+    """Loopback traffic never goes through a proxy from the environment."""
+    no_proxy = ",".join(filter(None, [os.environ.get("NO_PROXY", ""), "127.0.0.1", "localhost"]))
+    return {**os.environ, "NO_PROXY": no_proxy, "no_proxy": no_proxy}
+
+
+def stop_process(proc: subprocess.Popen[Any], sig: int, timeout: float) -> int:
+    """Signals the process (by its PID) and waits; kills it if it hangs."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+class Nginx:
+    """The static fake upstream (bench/nginx.conf)."""
+
+    def __init__(self, nginx: str, repo: Path, run_dir: Path, cpu: int) -> None:
+        self.nginx, self.repo, self.cpu = nginx, repo, cpu
+        self.prefix = run_dir / "nginx"
+        self.prefix.mkdir()
+        self.port = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Nginx:
+        self._log = open(self.prefix / "nginx.log", "ab")  # closed in stop()
+        for _ in range(3):  # a free port can be taken before nginx binds it
+            self.port = free_port()
+            conf = (self.repo / "bench" / "nginx.conf").read_text()
+            conf = conf.replace("__PORT__", str(self.port))
+            conf = conf.replace("__ROOT__", str(self.repo / "bench" / "upstream"))
+            (self.prefix / "nginx.conf").write_text(conf)
+            argv = [self.nginx, "-p", str(self.prefix), "-e", "stderr", "-c", "nginx.conf",
+                    "-g", f"pid {self.prefix}/nginx.pid;"]
+            self.proc = subprocess.Popen(pin(self.cpu, argv), stdin=subprocess.DEVNULL,
+                                         stdout=self._log, stderr=self._log, env=child_env())
+            if self._wait_ready():
+                return self
+            if self.proc.poll() is None:
+                stop_process(self.proc, signal.SIGTERM, 10)
+        self.stop()
+        raise RuntimeError(f"nginx did not start; see {self.prefix / 'nginx.log'}:\n"
+                           + (self.prefix / "nginx.log").read_text()[-2000:])
+
+    def _wait_ready(self) -> bool:
+        assert self.proc is not None
+        url = f"{self.base_url}/unary/v1/chat/completions"
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                req = urllib.request.Request(url, data=b"{}", method="POST")
+                with direct.open(req, timeout=1) as reply:
+                    if reply.status == 200:
+                        return True
+            except OSError:
+                time.sleep(0.02)  # polling for readiness, not a fixed wait
+        return False
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc, signal.SIGTERM, 10)
+        if self._log is not None:
+            self._log.close()
+
+
+class Gateway:
+    """`llm-gateway serve` with bench/gateway.yaml, one worker."""
+
+    def __init__(self, repo: Path, run_dir: Path, cpu: int, upstream_port: int) -> None:
+        self.repo, self.run_dir, self.cpu = repo, run_dir, cpu
+        self.upstream_port = upstream_port
+        self.address = ""
+        self.proc: subprocess.Popen[str] | None = None
+        self.log_path = run_dir / "gateway.log"
+        self.levels: dict[str, int] = {}
+        self.problems: list[str] = []  # warning and error lines (the first few)
+        self._serving = threading.Event()
+        self._reader: threading.Thread | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def start(self) -> Gateway:
+        config = self.run_dir / "gateway.yaml"
+        text = (self.repo / "bench" / "gateway.yaml").read_text()
+        config.write_text(text.replace("__PORT__", str(self.upstream_port)))
+        argv = [str(self.repo / ".venv" / "bin" / "llm-gateway"), "serve", "--config", str(config),
+                "--address", "127.0.0.1:0", "--workers", "1"]
+        # taskset execs the gateway: the PID we hold is the gateway's.
+        self.proc = subprocess.Popen(pin(self.cpu, argv), stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True, env=child_env())
+        self._reader = threading.Thread(target=self._read_log, daemon=True)
+        self._reader.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._serving.wait(0.1):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the gateway did not start; its log:\n" + self.log_tail())
+        return self
+
+    def _read_log(self) -> None:
+        assert self.proc is not None and self.proc.stderr is not None
+        with open(self.log_path, "w") as log:
+            for line in self.proc.stderr:
+                log.write(line)
+                log.flush()
+                self._note(line)
+
+    def _note(self, line: str) -> None:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            entry = {"level": "unstructured", "msg": line.strip()}
+        if not isinstance(entry, dict):
+            return
+        level = str(entry.get("level", "?"))
+        self.levels[level] = self.levels.get(level, 0) + 1
+        if entry.get("msg") == "serving" and entry.get("address"):
+            self.address = str(entry["address"])
+            self._serving.set()
+        elif level not in ("info", "debug") and len(self.problems) < 10:
+            self.problems.append(line.strip()[:500])
+
+    def log_tail(self, chars: int = 3000) -> str:
+        try:
+            return self.log_path.read_text()[-chars:]
+        except OSError:
+            return ""
+
+    def log_summary(self) -> dict[str, Any]:
+        return {"lines_by_level": dict(self.levels), "problems": list(self.problems)}
+
+    def stop(self) -> int | None:
+        """SIGTERM (drain 0 s, grace 5 s in bench/gateway.yaml); the exit code."""
+        if self.proc is None:
+            return None
+        code = stop_process(self.proc, signal.SIGTERM, 30)
+        if self._reader is not None:
+            self._reader.join(5)
+        return code
