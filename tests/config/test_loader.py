@@ -1,9 +1,12 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from llm_gateway.config.loader import ConfigError, load_config
+
+from tests.support.fake_upstream import FakeUpstream
 
 SECRET = "sk-test-secret-value-123456"
 
@@ -132,3 +135,27 @@ def test_bad_config_stops_start_up(tmp_path: Path) -> None:
     result = run_cli("serve", "--config", str(bad), "--address", "127.0.0.1:0")
     assert result.returncode == 2
     assert "server.grace_seconds" in result.stderr
+
+
+def test_check_providers_command(tmp_path: Path, upstream: FakeUpstream) -> None:
+    from tests.fixtures import openai as fx
+    from tests.support.fake_upstream import Reply
+
+    upstream.on("GET", "/v1/models", Reply(json=fx.MODELS))
+    upstream.on("GET", "/bad/v1/models", Reply(401, json=fx.ERROR_BAD_KEY))
+    path = write(tmp_path, f"""
+providers:
+  echo: {{}}
+  good: {{type: openai, base_url: "{upstream.url}/v1", api_key: "${{GOOD_KEY}}"}}
+  bad: {{type: openai, base_url: "{upstream.url}/bad/v1", api_key: "{SECRET}"}}
+""")
+    result = subprocess.run([sys.executable, "-m", "llm_gateway", "check-providers", "--config",
+                             str(path)], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "GOOD_KEY": "k"})
+    assert result.returncode == 1, result.stderr
+    lines = dict(line.split(": ", 1) for line in result.stdout.splitlines())
+    assert lines["echo"] == "ok" and lines["good"] == "ok"
+    assert lines["bad"].startswith("FAILED") and SECRET not in result.stdout
+    upstream.wait_for_exchange(2)
+    sent = next(r for r in upstream.requests() if r.path == "/v1/models")
+    assert sent.headers["authorization"] == "Bearer k"

@@ -1,9 +1,9 @@
 """Rebuilds a ChatResponse from stream events: the contract's promise that a
-stream and a unary call say the same thing.
+stream and a unary call say the same thing, as the reference implementation
+of that reading (the clients carry their own, over protobuf).
 
-The accumulator is pure bookkeeping (no I/O). Adapters reuse it to produce a
-unary response from a provider that only streams, and tests use it to check
-that an adapter's stream and unary decodings agree.
+Pure bookkeeping, no I/O. Tests use it to check that an adapter's stream and
+its unary decoding agree, and that coalescing changes nothing.
 """
 
 from __future__ import annotations
