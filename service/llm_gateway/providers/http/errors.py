@@ -46,8 +46,11 @@ class UpstreamProblem:
     message: str
     # The provider's own error type or code ("rate_limit_error", ...).
     code: str = ""
+    # What the body says the failure is, whatever the status (some servers
+    # answer an over-long input or an unknown model with a generic 500).
     context_length: bool = False
     content_filter: bool = False
+    model_not_found: bool = False
 
 
 _BY_STATUS: dict[int, type[UpstreamError]] = {
@@ -73,10 +76,15 @@ def to_error(status: int, problem: UpstreamProblem, *, provider: str, model: str
              headers: Mapping[str, str], secrets: list[str] | tuple[str, ...] = ()
              ) -> UpstreamError:
     cls = _BY_STATUS.get(status, UpstreamFailure)
-    if cls is UpstreamInvalidRequest:
-        if problem.context_length or looks_like_context_length(
-                f"{problem.code} {problem.message}"):
+    # A generic status (400-class or 500) is refined by what the body says;
+    # the wording heuristic applies only to 400-class (a 429 about tokens per
+    # minute must stay a rate limit).
+    if cls in (UpstreamInvalidRequest, UpstreamFailure):
+        if problem.context_length or (cls is UpstreamInvalidRequest and looks_like_context_length(
+                f"{problem.code} {problem.message}")):
             cls = ContextLengthExceeded
+        elif problem.model_not_found:
+            cls = UpstreamModelNotFound
         elif problem.content_filter:
             cls = ContentFiltered
     message = redact(problem.message or f"HTTP {status}", secrets)
@@ -109,7 +117,9 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
     try:
         return max(float(value), 0.0)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        if parsed is None:
-            return None
-        return max(parsed.timestamp() - time.time(), 0.0)
+        pass
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None  # unreadable: no delay rather than a failure
+    return max(parsed.timestamp() - time.time(), 0.0)

@@ -23,7 +23,7 @@ from ..http.ndjson import iter_ndjson
 from .chat_codec import ChatStreamDecoder, decode_chat, encode_chat
 from .config import OllamaConfig
 from .embed_codec import decode_embed, encode_embed
-from .errors import ollama_problem, refined_errors, stream_error
+from .errors import ollama_problem, stream_error
 from .models_codec import (
     PULL_DONE_STATUS,
     decode_progress,
@@ -80,8 +80,7 @@ class OllamaProvider(ProviderBase):
     async def chat(self, request: ChatRequest, ctx: CallContext) -> ChatResponse:
         body = encode_chat(request, ctx.model, self.name, stream=False,
                            options=self.options(request.provider_options))
-        with refined_errors():
-            response = await self.client.post_json("/api/chat", ctx, body)
+        response = await self.client.post_json("/api/chat", ctx, body)
         answer = self._expect_object(response.body, "the response", ctx.model)
         if not answer.get("done"):
             raise UpstreamProtocolError("the response is not complete (done is not true)",
@@ -91,25 +90,23 @@ class OllamaProvider(ProviderBase):
     async def stream(self, request: ChatRequest, ctx: CallContext) -> AsyncIterator[StreamEvent]:
         body = encode_chat(request, ctx.model, self.name, stream=True,
                            options=self.options(request.provider_options))
-        with refined_errors():
-            async with self.client.stream("POST", "/api/chat", ctx, json=body) as (headers,
-                                                                                   chunks):
-                decoder = ChatStreamDecoder(request_id(headers))
-                async with aclosing(self._ndjson(chunks, headers, ctx.model)) as lines:
-                    async for line in lines:
-                        for event in decoder.feed(line):
-                            yield event
-                        if decoder.finished:
-                            return
-                raise UpstreamProtocolError("the stream ended before its done line",
-                                            provider=self.name, model=ctx.model)
+        async with self.client.stream("POST", "/api/chat", ctx, json=body) as (headers,
+                                                                               chunks):
+            decoder = ChatStreamDecoder(request_id(headers))
+            async with aclosing(self._ndjson(chunks, headers, ctx.model)) as lines:
+                async for line in lines:
+                    for event in decoder.feed(line):
+                        yield event
+                    if decoder.finished:
+                        return
+            raise UpstreamProtocolError("the stream ended before its done line",
+                                        provider=self.name, model=ctx.model)
 
     # --- embeddings -------------------------------------------------------------------
 
     async def embed(self, request: EmbedRequest, ctx: CallContext) -> EmbedResponse:
         body = encode_embed(request, ctx.model, self.name, self.options(request.provider_options))
-        with refined_errors():
-            response = await self.client.post_json("/api/embed", ctx, body)
+        response = await self.client.post_json("/api/embed", ctx, body)
         answer = self._expect_object(response.body, "the response", ctx.model)
         return decode_embed(answer, len(request.inputs), self.name, ctx.model)
 
@@ -151,27 +148,24 @@ class OllamaProvider(ProviderBase):
 
     async def pull_model(self, model: str, insecure: bool) -> AsyncIterator[PullProgress]:
         ctx = CallContext(model=model)
-        with refined_errors():
-            async with self.client.stream("POST", "/api/pull", ctx,
-                                          json=encode_pull(model, insecure)) as (headers,
-                                                                                 chunks):
-                async with aclosing(self._ndjson(chunks, headers, model)) as lines:
-                    async for line in lines:
-                        progress = decode_progress(line)
-                        yield progress
-                        if progress.status == PULL_DONE_STATUS:
-                            return
-                raise UpstreamProtocolError("the pull ended before it reported success",
-                                            provider=self.name, model=model)
+        async with self.client.stream("POST", "/api/pull", ctx,
+                                      json=encode_pull(model, insecure)) as (headers,
+                                                                             chunks):
+            async with aclosing(self._ndjson(chunks, headers, model)) as lines:
+                async for line in lines:
+                    progress = decode_progress(line)
+                    yield progress
+                    if progress.status == PULL_DONE_STATUS:
+                        return
+            raise UpstreamProtocolError("the pull ended before it reported success",
+                                        provider=self.name, model=model)
 
     async def show_model(self, model: str) -> LocalModelDetails:
-        with refined_errors():
-            return decode_show(await self._show(model))
+        return decode_show(await self._show(model))
 
     async def delete_model(self, model: str) -> None:
-        with refined_errors():
-            await self.client.request_json("DELETE", "/api/delete", CallContext(model=model),
-                                           json={"model": model})
+        await self.client.request_json("DELETE", "/api/delete", CallContext(model=model),
+                                       json={"model": model})
 
 
 def from_config(name: str, config: OllamaConfig, models: Sequence[ModelSpec]) -> OllamaProvider:
