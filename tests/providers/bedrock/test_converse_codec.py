@@ -198,8 +198,6 @@ def test_minimal_request_and_other_models() -> None:
      CLAUDE, "image URIs other than s3://"),
     (ChatRequest("m", (Message(Role.USER, (ImagePart("image/bmp", data=b"BM"),)),)),
      CLAUDE, "image/bmp images"),
-    (ChatRequest("m", (Message(Role.USER, (TextPart("x"),), name="alice"),)), CLAUDE,
-     "message names"),
 ])
 def test_refusals_name_the_feature(request_: ChatRequest, model: str, feature: str) -> None:
     with pytest.raises(UnsupportedFeature) as exc:
@@ -282,3 +280,9 @@ def test_schema_is_sent_as_json_text() -> None:
                                        response_format=JsonSchemaFormat(schema)), NOVA, "b")
     sent = body["outputConfig"]["textFormat"]["structure"]["jsonSchema"]
     assert json.loads(sent["schema"]) == schema and set(sent) == {"schema"}
+
+
+def test_message_names_are_left_out_as_the_contract_says() -> None:
+    named = ChatRequest("m", (Message(Role.USER, (TextPart("x"),), name="alice"),))
+    plain = ChatRequest("m", (Message(Role.USER, (TextPart("x"),)),))
+    assert encode_converse(named, NOVA, "bedrock") == encode_converse(plain, NOVA, "bedrock")

@@ -125,9 +125,9 @@ def merge_options(body: dict[str, Any], options: Mapping[str, Any]) -> None:
 
 def encode_messages(request: ChatRequest, provider: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
+    # Message names are left out: Converse messages have no such field
+    # (content.proto documents this).
     for i, message in enumerate(request.messages):
-        if message.name:
-            raise UnsupportedFeature(provider, "message names")
         blocks = [b for j, part in enumerate(message.parts)
                   if (b := _block(part, f"input.messages[{i}].parts[{j}]", provider))]
         if not blocks:
