@@ -19,9 +19,9 @@ PROBE_NAMES = ("liveness", "readiness")
 
 
 class GatewayHealth(aio.HealthServicer):
-    """The reference aio servicer, except that Watch calls end once shutdown
-    starts (the reference's run forever, and would hold shutdown for the
-    whole grace period)."""
+    """The reference aio servicer, except that Watch calls end at shutdown,
+    after sending NOT_SERVING (the reference's run forever, and would hold
+    shutdown for the whole grace period)."""
 
     async def mark_serving(self) -> None:
         for name in ("", *SERVICE_NAMES, *PROBE_NAMES):
@@ -39,7 +39,12 @@ class GatewayHealth(aio.HealthServicer):
                     if status != last:
                         await context.write(health_pb2.HealthCheckResponse(status=status))
                         last = status
-                    if self._gracefully_shutting_down:
+                        continue  # the status may have changed while we wrote
+                    # Shutdown is final once the watcher has sent what it ends
+                    # with (NOT_SERVING; unknown stays unknown). A watcher that
+                    # last sent SERVING waits: shutdown's update needs this
+                    # condition, which the wait releases.
+                    if self._gracefully_shutting_down and status != SERVING:
                         return
                     await condition.wait()
         finally:
@@ -47,3 +52,11 @@ class GatewayHealth(aio.HealthServicer):
             if self._watcher_count_by_service[request.service] == 0:
                 del self._server_watchers[request.service]
                 del self._watcher_count_by_service[request.service]
+
+    async def enter_graceful_shutdown(self) -> None:
+        await super().enter_graceful_shutdown()
+        # Wake every watcher, including those of services never set (whose
+        # status the reference implementation never touches again).
+        for condition in list(self._server_watchers.values()):
+            async with condition:
+                condition.notify_all()
