@@ -109,3 +109,22 @@ async def test_closing_early_cancels_the_pending_read() -> None:
     assert await anext(stream) == TextDelta(0, "a")  # the read of the next one is pending
     await stream.aclose()
     assert source.cancelled
+
+
+async def test_a_read_resumed_after_suspending_delivers_and_can_be_cancelled() -> None:
+    source = Source([TextDelta(0, "a")], [TextDelta(0, "b")], [TextDelta(0, "never")])
+    received: asyncio.Queue[StreamEvent] = asyncio.Queue()
+
+    async def consume() -> None:
+        async for event in coalesce(source.events()):
+            received.put_nowait(event)
+
+    consumer = asyncio.ensure_future(consume())
+    # Each get returns once the consumer is suspended again, in the next read.
+    assert await received.get() == TextDelta(0, "a")
+    source.release.set()
+    assert await received.get() == TextDelta(0, "b")  # the suspended read, resumed
+    consumer.cancel()  # while the source waits inside the read after "b"
+    with pytest.raises(asyncio.CancelledError):
+        await consumer
+    assert source.cancelled

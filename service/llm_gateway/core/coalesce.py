@@ -17,7 +17,7 @@ rebuilds exactly the same response.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 
 from .events import (
     ReasoningDelta,
@@ -49,38 +49,89 @@ def merge(a: StreamEvent, b: StreamEvent) -> StreamEvent | None:
 _MERGEABLE = (TextDelta, ToolCallDelta, ReasoningDelta, UsageUpdate)
 
 
+class _NextEvent:
+    """`anext(source)`, run at once as far as it goes without suspending.
+
+    If the source had the event ready, `ready` is true and `result()` gives
+    it (or raises what the source raised). Otherwise the source is suspended
+    on something (a read from the network), and awaiting this object resumes
+    it exactly where it stopped: the steps an asyncio Task would have taken.
+    It tells what a task per event would, without a task and a turn of the
+    event loop per event: coalescing costs 1-2 us per event instead of about
+    5 (bench/micro_coalesce.py).
+    """
+
+    __slots__ = ("_error", "_step", "_value", "_waiting_on", "ready")
+
+    def __init__(self, source: AsyncIterator[StreamEvent]) -> None:
+        self._step = anext(source).__await__()
+        self._waiting_on: object = None
+        self.ready = False
+        self._value: StreamEvent | None = None
+        self._error: BaseException | None = None
+        self._advance(None)
+
+    def _advance(self, thrown: BaseException | None) -> None:
+        try:
+            if thrown is None:
+                self._waiting_on = self._step.send(None)
+            else:
+                self._waiting_on = self._step.throw(thrown)
+        except StopIteration as stop:
+            self.ready, self._value = True, stop.value
+        except BaseException as exc:  # the source's own failure, or its end
+            self.ready, self._error = True, exc
+
+    def result(self) -> StreamEvent:
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
+
+    def __await__(self) -> Generator[object, None, StreamEvent]:
+        while not self.ready:
+            try:
+                yield self._waiting_on  # what the source awaits, to the event loop
+            except BaseException as exc:  # cancelled while waiting: the source sees it
+                self._advance(exc)
+            else:
+                self._advance(None)
+        return self.result()
+
+    async def cancel(self) -> None:
+        """Cancels a suspended source read and lets the source clean up."""
+        if self.ready:
+            return
+        self._advance(asyncio.CancelledError())
+        try:
+            await self
+        except (asyncio.CancelledError, StopAsyncIteration, Exception):
+            pass
+
+
 async def coalesce(events: AsyncIterator[StreamEvent]) -> AsyncIterator[StreamEvent]:
     """`events`, with adjacent mergeable deltas that are ready together merged.
 
-    After a mergeable event, the next one is asked for without waiting: if it
-    is already there (the source did not have to suspend) it may be merged;
-    otherwise the held event goes out at once and the request for the next
-    one stays pending. A failure of the source still delivers what arrived
+    After a mergeable event, the next one is asked for without waiting: if
+    the source has it ready (it did not have to suspend) it may be merged;
+    otherwise the held event goes out at once and the read of the next one
+    is resumed after. A failure of the source still delivers what arrived
     before it, then raises.
     """
     held: StreamEvent | None = None
-    pending: asyncio.Future[StreamEvent] | None = None
+    pending: _NextEvent | None = None
     try:
         while True:
             try:
-                if pending is not None:
-                    try:
-                        event = await pending
-                    finally:
-                        pending = None
-                elif held is None or not isinstance(held, _MERGEABLE):
+                if held is None or not isinstance(held, _MERGEABLE):
                     event = await anext(events)
                 else:
-                    pending = asyncio.ensure_future(anext(events))
-                    await asyncio.sleep(0)  # let the source run until it would block
-                    if not pending.done():
+                    pending = _NextEvent(events)
+                    if not pending.ready:
                         yield held  # nothing ready: don't hold this event back
                         held = None
-                        continue
-                    try:
-                        event = pending.result()
-                    finally:
-                        pending = None
+                    event = await pending
+                    pending = None
             except StopAsyncIteration:
                 break
             except Exception:
@@ -98,8 +149,7 @@ async def coalesce(events: AsyncIterator[StreamEvent]) -> AsyncIterator[StreamEv
                 yield held
                 held = event
     finally:
-        if pending is not None and not pending.done():
-            pending.cancel()
-            await asyncio.gather(pending, return_exceptions=True)
+        if pending is not None:
+            await pending.cancel()
     if held is not None:
         yield held
