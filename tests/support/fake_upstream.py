@@ -98,6 +98,9 @@ Handler = Callable[[RecordedRequest], Response]
 @dataclass
 class Exchange:
     request: RecordedRequest
+    # Which TCP connection carried it (1, 2, ... in order of accept): shows
+    # keep-alive reuse.
+    connection: int = 0
     # The client closed the connection before or while the response was sent.
     closed: threading.Event = field(default_factory=threading.Event)
     # The whole response was written.
@@ -110,6 +113,7 @@ class FakeUpstream:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self.exchanges: list[Exchange] = []
+        self._connections = 0
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="fake-upstream")
@@ -164,12 +168,14 @@ class FakeUpstream:
         self._loop.run_forever()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._connections += 1  # only this thread's loop touches it
+        connection = self._connections
         try:
             while True:
                 request = await _read_request(reader)
                 if request is None:
                     return
-                exchange = Exchange(request)
+                exchange = Exchange(request, connection)
                 with self._changed:
                     self.exchanges.append(exchange)
                     handler = self._routes.get((request.method, request.path))

@@ -105,9 +105,10 @@ class HttpProviderConfig(ProviderConfig):
     # HTTP/2 to the upstream (multiplexed streams on one connection; served
     # by the httpx transport).
     http2: bool = False
-    # How requests travel: aiohttp (the default for HTTP/1.1: the fastest) or
-    # httpx (the one with HTTP/2). See providers/http/transport.py.
-    transport: Literal["auto", "aiohttp", "httpx"] = "auto"
+    # How requests travel: `h1`, the gateway's lean HTTP/1.1 client (what
+    # `auto` picks for HTTP/1.1: the fastest), aiohttp, or httpx (the one
+    # with HTTP/2). See providers/http/transport.py.
+    transport: Literal["auto", "h1", "aiohttp", "httpx"] = "auto"
 
     @field_validator("base_url")
     @classmethod

@@ -5,6 +5,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from llm_gateway.providers.http.h1 import H1Transport
 from llm_gateway.providers.http.transport import (
     AiohttpTransport,
     HttpxTransport,
@@ -20,11 +21,16 @@ from tests.support.fake_upstream import FakeUpstream, Gate, Reply, Stream
 TIMEOUT = RequestTimeout(connect=5, read=5, write=5, pool=5)
 
 
-@pytest.fixture(params=["aiohttp", "httpx"])
+TRANSPORTS = {
+    "h1": lambda: H1Transport(max_connections=8, max_keepalive_connections=8),
+    "aiohttp": lambda: AiohttpTransport(max_connections=8, max_keepalive_connections=8),
+    "httpx": lambda: HttpxTransport(max_connections=8, max_keepalive_connections=8, http2=False),
+}
+
+
+@pytest.fixture(params=list(TRANSPORTS))
 async def transport(request: pytest.FixtureRequest) -> AsyncIterator[Transport]:
-    t: Transport = (AiohttpTransport(max_connections=8, max_keepalive_connections=8)
-                    if request.param == "aiohttp" else
-                    HttpxTransport(max_connections=8, max_keepalive_connections=8, http2=False))
+    t: Transport = TRANSPORTS[request.param]()
     yield t
     await t.aclose()
 
@@ -78,9 +84,11 @@ async def test_read_timeout_and_refused_connection(transport: Transport,
 async def test_providers_choose_their_transport(upstream: FakeUpstream) -> None:
     from tests.support.providers import make_provider
 
-    default = make_provider("vllm", upstream, path="/v1")
-    h2 = make_provider("vllm", upstream, path="/v1", http2=True)
-    assert isinstance(default.client._transport, AiohttpTransport)  # type: ignore[attr-defined]
-    assert isinstance(h2.client._transport, HttpxTransport)  # type: ignore[attr-defined]
-    await default.aclose()
-    await h2.aclose()
+    chosen = {
+        H1Transport: make_provider("vllm", upstream, path="/v1"),
+        HttpxTransport: make_provider("vllm", upstream, path="/v1", http2=True),
+        AiohttpTransport: make_provider("vllm", upstream, path="/v1", transport="aiohttp"),
+    }
+    for kind, provider in chosen.items():
+        assert isinstance(provider.client._transport, kind)  # type: ignore[attr-defined]
+        await provider.aclose()

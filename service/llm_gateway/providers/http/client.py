@@ -34,6 +34,7 @@ from ...core.errors import (
 )
 from ..base import CallContext
 from .errors import UpstreamProblem, request_id, to_error
+from .h1 import H1Transport
 from .transport import (
     AiohttpTransport,
     HttpxTransport,
@@ -115,13 +116,17 @@ class UpstreamResponse:
 
 
 def make_transport(config: HttpProviderConfig) -> Transport:
-    """aiohttp unless HTTP/2 is wanted (or httpx is asked for by name)."""
+    """The lean HTTP/1.1 client (h1.py) unless HTTP/2 is wanted, or another
+    transport is asked for by name."""
     if config.http2 or config.transport == "httpx":
         return HttpxTransport(max_connections=config.max_connections,
                               max_keepalive_connections=config.max_keepalive_connections,
                               http2=config.http2)
-    return AiohttpTransport(max_connections=config.max_connections,
-                            max_keepalive_connections=config.max_keepalive_connections)
+    if config.transport == "aiohttp":
+        return AiohttpTransport(max_connections=config.max_connections,
+                                max_keepalive_connections=config.max_keepalive_connections)
+    return H1Transport(max_connections=config.max_connections,
+                       max_keepalive_connections=config.max_keepalive_connections)
 
 
 class UpstreamClient:

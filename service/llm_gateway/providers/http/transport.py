@@ -3,10 +3,13 @@
     Transport.send(request, timeout)    -> TransportResponse (status, headers, body)
     Transport.stream(request, timeout)  -> async context: (status, headers, chunks)
 
-Two implementations, chosen per provider (`HttpProviderConfig.transport`):
-- `AiohttpTransport` (default): an aiohttp connection pool, HTTP/1.1 with
-  keep-alive. Moving to it from httpx cut the gateway's CPU per unary call
-  from 2.1 ms to 0.85 ms (bench/README.md).
+Three implementations, chosen per provider (`HttpProviderConfig.transport`):
+- `H1Transport` (h1.py, the default for HTTP/1.1): the gateway's own lean
+  HTTP/1.1 client on httptools. Per upstream call it costs about half of
+  aiohttp's CPU (bench/floor.py, bench/README.md).
+- `AiohttpTransport` (`transport: aiohttp`): an aiohttp connection pool,
+  HTTP/1.1 with keep-alive; the default before h1.py (it had cut the CPU per
+  unary call from httpx's 2.1 ms to 0.85 ms).
 - `HttpxTransport`: httpx with h2, for providers configured `http2: true`.
 
 Each transport turns its library's failures into the three `TransportError`

@@ -1,0 +1,440 @@
+"""A lean HTTP/1.1 client: the default transport to HTTP/1.1 upstreams.
+
+Why it exists: aiohttp cost the gateway about 0.22 ms of CPU per upstream
+call, as much as gRPC's own per-call machinery (bench/floor.py). This client
+does only what the gateway needs: one request at a time per connection,
+keep-alive pooling per origin, bodies by Content-Length, chunked or until
+close, gzip/deflate, TLS, and read timeouts between bytes. Parsing is
+llhttp's (Node's HTTP parser) through httptools (uvicorn's parser); TLS is
+asyncio's. It is one of three transports behind the seam in transport.py.
+
+A connection whose exchange did not end cleanly (cancelled, timed out,
+body left unread, `Connection: close`) is closed, never pooled, so the
+upstream sees an abandoned request end at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import zlib
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import cast
+from urllib.parse import urlsplit
+
+import httptools
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from .transport import (
+    OutgoingRequest,
+    RequestTimeout,
+    StreamContext,
+    TransportConnectError,
+    TransportError,
+    TransportResponse,
+    TransportTimeout,
+)
+
+Origin = tuple[str, str, int]  # scheme, host, port
+
+# A stream whose reader falls behind stops reading the socket at HIGH
+# buffered bytes (TCP pushes back on the upstream) and resumes below LOW.
+HIGH_WATER = 1 << 20
+LOW_WATER = 1 << 18
+_FORBIDDEN = ("\r", "\n", "\0")
+_SET_BY_CLIENT = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+
+
+class _Connection(asyncio.Protocol):
+    """One socket; one exchange at a time. Parser callbacks fill `_Exchange`."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, origin: Origin) -> None:
+        self.loop = loop
+        self.origin = origin
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self.idle_since = 0.0
+        self.exchange: _Exchange | None = None
+
+    # --- asyncio.Protocol -------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # (uvloop's transports are not asyncio.Transport subclasses)
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        exchange = self.exchange
+        if exchange is None or exchange.complete:
+            self.close()  # bytes nobody asked for: this connection can't be trusted
+            return
+        exchange.last_read = self.loop.time()
+        try:
+            exchange.parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            # A callback's own failure (a bad encoding) comes as the cause.
+            cause = exc.__cause__ or exc.__context__
+            exchange.fail(cause if isinstance(cause, TransportError)
+                          else TransportError(f"invalid HTTP response: {exc}"))
+            self.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        exchange = self.exchange
+        if exchange is not None and not exchange.complete:
+            exchange.end_of_input()
+
+    def pause_writing(self) -> None:  # large request bodies: asyncio buffers them
+        pass
+
+    def resume_writing(self) -> None:
+        pass
+
+    # --- the gateway's side -------------------------------------------------------
+
+    def usable(self, now: float, keepalive: float) -> bool:
+        return (not self.closed and self.transport is not None
+                and not self.transport.is_closing() and now - self.idle_since < keepalive)
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def start(self, head: bytes, body: bytes | None, read_timeout: float,
+              streaming: bool) -> _Exchange:
+        assert self.transport is not None
+        exchange = _Exchange(self, read_timeout, streaming)
+        self.exchange = exchange
+        if body and len(body) > 65536:
+            self.transport.writelines((head, body))  # no copy of a large body
+        else:
+            self.transport.write(head + body if body else head)
+        return exchange
+
+
+class _Exchange:
+    """One response as it arrives: httptools calls the `on_*` methods."""
+
+    def __init__(self, conn: _Connection, read_timeout: float, streaming: bool) -> None:
+        self.conn = conn
+        self.parser = httptools.HttpResponseParser(self)
+        self.streaming = streaming
+        self.status = 0
+        self.headers: CIMultiDictProxy[str] | None = None
+        self.complete = False
+        self.keep_alive = False
+        self.error: TransportError | None = None
+        self._raw_headers: list[tuple[str, str]] = []
+        self._chunks: deque[bytes] = deque()
+        self._buffered = 0
+        self._paused = False
+        self._decoder: zlib._Decompress | None = None
+        self._until_close = False
+        self._waiter: asyncio.Future[None] | None = None
+        self.last_read = conn.loop.time()
+        self._read_timeout = read_timeout
+        self._timer: asyncio.TimerHandle | None = conn.loop.call_at(
+            self.last_read + read_timeout, self._check_timeout)
+
+    # --- httptools callbacks ------------------------------------------------------
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._raw_headers.append((name.decode("latin-1"), value.decode("latin-1")))
+
+    def on_headers_complete(self) -> None:
+        self.status = self.parser.get_status_code()
+        headers = CIMultiDict(self._raw_headers)
+        self.headers = CIMultiDictProxy(headers)
+        self._decoder = _decoder_for(headers.get("content-encoding", ""))
+        self._until_close = ("content-length" not in headers
+                             and "chunked" not in headers.get("transfer-encoding", "").lower())
+        self._wake()
+
+    def on_body(self, body: bytes) -> None:
+        if self._decoder is not None:
+            try:
+                body = self._decoder.decompress(body)
+            except zlib.error as exc:
+                raise TransportError(f"invalid compressed body: {exc}") from None
+        if body:
+            self._push(body)
+
+    def on_message_complete(self) -> None:
+        self.keep_alive = self.parser.should_keep_alive()
+        self._finish()
+
+    # --- events from the connection -------------------------------------------------
+
+    def end_of_input(self) -> None:
+        """The upstream closed the connection: the end of a body that runs
+        until close, a failure otherwise."""
+        if self.headers is not None and self._until_close and self.error is None:
+            self.keep_alive = False
+            self._finish()
+        else:
+            self.fail(TransportError("the upstream closed the connection"))
+
+    def fail(self, error: TransportError) -> None:
+        if self.complete or self.error is not None:
+            return
+        self.error = error
+        self._stop_timer()
+        self._wake()
+
+    def _finish(self) -> None:
+        if self._decoder is not None:
+            tail = self._decoder.flush()
+            if tail:
+                self._push(tail)
+        self.complete = True
+        self._stop_timer()
+        self._wake()
+
+    def _push(self, data: bytes) -> None:
+        self._chunks.append(data)
+        self._buffered += len(data)
+        if self.streaming:
+            self._wake()
+            if self._buffered > HIGH_WATER and not self._paused and self.conn.transport:
+                self._paused = True
+                self.conn.transport.pause_reading()
+
+    def _check_timeout(self) -> None:
+        self._timer = None
+        if self.complete or self.error is not None:
+            return
+        due = self.last_read + self._read_timeout
+        now = self.conn.loop.time()
+        if self._paused or now < due:  # a slow reader is not a slow upstream
+            self._timer = self.conn.loop.call_at(max(due, now + 0.001), self._check_timeout)
+            return
+        self.fail(TransportTimeout("ReadTimeout"))
+        self.conn.close()
+
+    def stop(self) -> None:
+        """The gateway is done with this exchange, finished or not."""
+        self._stop_timer()
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _wait(self) -> None:
+        self._waiter = self.conn.loop.create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
+    # --- the reader's side ----------------------------------------------------------
+
+    async def head(self) -> None:
+        """Waits for the status line and headers."""
+        while self.headers is None:
+            if self.error is not None:
+                raise self.error
+            await self._wait()
+
+    async def body(self) -> bytes:
+        while not self.complete:
+            if self.error is not None:
+                raise self.error
+            await self._wait()
+        return b"".join(self._chunks)
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while True:
+            if self._chunks:
+                chunk = self._chunks.popleft()
+                self._buffered -= len(chunk)
+                if self._paused and self._buffered < LOW_WATER and self.conn.transport:
+                    self._paused = False
+                    self.conn.transport.resume_reading()
+                yield chunk
+            elif self.error is not None:
+                raise self.error
+            elif self.complete:
+                return
+            else:
+                await self._wait()
+
+
+def _decoder_for(encoding: str) -> zlib._Decompress | None:
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj(32 + zlib.MAX_WBITS)  # zlib or gzip header, detected
+    raise TransportError(f"unsupported content-encoding {encoding!r}")
+
+
+def _split(url: str) -> tuple[Origin, str]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise TransportError("unsupported URL")
+    port = parts.port or (443 if scheme == "https" else 80)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return (scheme, parts.hostname, port), target
+
+
+def _host_header(origin: Origin) -> str:
+    scheme, host, port = origin
+    if ":" in host:
+        host = f"[{host}]"
+    return host if port == (443 if scheme == "https" else 80) else f"{host}:{port}"
+
+
+def _request_head(request: OutgoingRequest, origin: Origin, target: str) -> bytes:
+    lines = [f"{request.method} {target} HTTP/1.1", f"Host: {_host_header(origin)}"]
+    for name, value in request.headers.items():
+        if name.lower() in _SET_BY_CLIENT:
+            continue
+        if any(c in name or c in value for c in _FORBIDDEN):
+            # Never the value itself in the message: it may be a secret.
+            raise TransportError(f"header {name!r} holds a line break or NUL")
+        lines.append(f"{name}: {value}")
+    if request.body is not None or request.method in ("POST", "PUT", "PATCH"):
+        lines.append(f"Content-Length: {len(request.body or b'')}")
+    try:
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    except UnicodeEncodeError:
+        raise TransportError("a header holds characters outside latin-1") from None
+
+
+class H1Transport:
+    """The transport seam (transport.Transport) over pooled `_Connection`s."""
+
+    def __init__(self, *, max_connections: int, max_keepalive_connections: int,
+                 keepalive_seconds: float = 60.0, tls: ssl.SSLContext | None = None) -> None:
+        """`tls`: how https upstreams are verified (default: the system's
+        trust store, hostname checked)."""
+        self._slots = asyncio.Semaphore(max_connections)
+        self._max_idle = max_keepalive_connections
+        self._keepalive = keepalive_seconds
+        self._idle: dict[Origin, list[_Connection]] = {}
+        self._open: set[_Connection] = set()
+        self._tls = tls
+        self._closed = False
+
+    async def send(self, request: OutgoingRequest, timeout: RequestTimeout
+                   ) -> TransportResponse:
+        conn, exchange = await self._begin(request, timeout, streaming=False)
+        reusable = False
+        try:
+            await exchange.head()
+            body = await exchange.body()
+            reusable = exchange.keep_alive
+            assert exchange.headers is not None
+            return TransportResponse(exchange.status, exchange.headers, body)
+        finally:
+            self._release(conn, reusable)
+
+    @asynccontextmanager
+    async def stream(self, request: OutgoingRequest, timeout: RequestTimeout
+                     ) -> AsyncIterator[StreamContext]:
+        conn, exchange = await self._begin(request, timeout, streaming=True)
+        reusable = False
+        try:
+            await exchange.head()
+            assert exchange.headers is not None
+            yield exchange.status, exchange.headers, exchange.chunks()
+            # Pooled again only if the body was read to its end.
+            reusable = exchange.complete and exchange.keep_alive
+        finally:
+            self._release(conn, reusable)
+
+    async def aclose(self) -> None:
+        self._closed = True
+        for conn in list(self._open):
+            conn.close()
+        self._open.clear()
+        self._idle.clear()
+
+    # --- connections --------------------------------------------------------------------
+
+    async def _begin(self, request: OutgoingRequest, timeout: RequestTimeout,
+                     *, streaming: bool) -> tuple[_Connection, _Exchange]:
+        origin, target = _split(request.url)
+        head = _request_head(request, origin, target)
+        conn = await self._acquire(origin, timeout)
+        try:
+            return conn, conn.start(head, request.body, timeout.read, streaming)
+        except BaseException:
+            self._release(conn, False)
+            raise
+
+    async def _acquire(self, origin: Origin, timeout: RequestTimeout) -> _Connection:
+        if self._closed:
+            raise TransportError("transport closed")
+        if self._slots.locked():  # every connection busy: wait at most `pool`
+            try:
+                async with asyncio.timeout(timeout.pool):
+                    await self._slots.acquire()
+            except TimeoutError:
+                raise TransportTimeout("PoolTimeout") from None
+        else:
+            await self._slots.acquire()
+        try:
+            return self._pooled(origin) or await self._connect(origin, timeout.connect)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def _pooled(self, origin: Origin) -> _Connection | None:
+        idle = self._idle.get(origin)
+        now = asyncio.get_running_loop().time()
+        while idle:
+            conn = idle.pop()  # the most recently used: the likeliest still open
+            if conn.usable(now, self._keepalive):
+                return conn
+            self._discard(conn)
+        return None
+
+    async def _connect(self, origin: Origin, seconds: float) -> _Connection:
+        scheme, host, port = origin
+        loop = asyncio.get_running_loop()
+        tls = self._tls_context() if scheme == "https" else None
+        try:
+            async with asyncio.timeout(seconds):
+                _, conn = await loop.create_connection(
+                    lambda: _Connection(loop, origin), host, port, ssl=tls,
+                    server_hostname=host if tls else None)
+        except TimeoutError:
+            raise TransportTimeout("ConnectTimeout") from None
+        except (OSError, ssl.SSLError) as exc:
+            raise TransportConnectError(type(exc).__name__) from None
+        self._open.add(conn)
+        return conn
+
+    def _release(self, conn: _Connection, reusable: bool) -> None:
+        self._slots.release()
+        if conn.exchange is not None:
+            conn.exchange.stop()
+            conn.exchange = None
+        idle = self._idle.setdefault(conn.origin, [])
+        if reusable and not conn.closed and not self._closed and len(idle) < self._max_idle:
+            conn.idle_since = asyncio.get_running_loop().time()
+            idle.append(conn)
+        else:
+            self._discard(conn)
+
+    def _discard(self, conn: _Connection) -> None:
+        conn.close()
+        self._open.discard(conn)
+
+    def _tls_context(self) -> ssl.SSLContext:
+        if self._tls is None:
+            self._tls = ssl.create_default_context()
+            self._tls.set_alpn_protocols(["http/1.1"])
+        return self._tls

@@ -1,0 +1,182 @@
+"""The lean HTTP/1.1 client (providers/http/h1.py) beyond the behaviour every
+transport shares (test_transport.py): keep-alive pooling, body framings,
+compression, malformed replies, refused headers and the connection limit."""
+
+import asyncio
+import datetime
+import gzip
+import ssl
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from llm_gateway.providers.http.h1 import H1Transport
+from llm_gateway.providers.http.transport import (
+    OutgoingRequest,
+    RequestTimeout,
+    TransportConnectError,
+    TransportError,
+    TransportTimeout,
+)
+
+from tests.support.fake_upstream import FakeUpstream, Raw, Reply, Stream
+
+TIMEOUT = RequestTimeout(connect=5, read=5, write=5, pool=5)
+
+
+@pytest.fixture
+async def h1() -> AsyncIterator[H1Transport]:
+    transport = H1Transport(max_connections=4, max_keepalive_connections=4)
+    yield transport
+    await transport.aclose()
+
+
+def post(upstream: FakeUpstream, path: str, body: bytes = b"{}",
+         headers: dict[str, str] | None = None) -> OutgoingRequest:
+    return OutgoingRequest("POST", upstream.url + path,
+                           {"content-type": "application/json", **(headers or {})}, body)
+
+
+async def test_the_request_on_the_wire(h1: H1Transport, upstream: FakeUpstream) -> None:
+    upstream.on("POST", "/v1/x", Reply(200, body=b"ok"))
+    body = b"a" * 200_000  # large: written without copying
+    await h1.send(post(upstream, "/v1/x?q=%2F", body, {"Authorization": "Bearer k"}), TIMEOUT)
+    sent = upstream.wait_for_exchange().request
+    assert (sent.method, sent.target, sent.body) == ("POST", "/v1/x?q=%2F", body)
+    assert sent.headers == {"host": upstream.url.removeprefix("http://"),
+                            "content-type": "application/json", "authorization": "Bearer k",
+                            "content-length": "200000"}
+
+
+async def test_keep_alive_reuses_the_connection_and_close_ends_it(
+        h1: H1Transport, upstream: FakeUpstream) -> None:
+    upstream.on("POST", "/keep", Reply(200, body=b"1"))
+    upstream.on("POST", "/close", Reply(200, body=b"2", headers={"connection": "close"}))
+    for path in ("/keep", "/keep", "/close", "/keep"):
+        await h1.send(post(upstream, path), TIMEOUT)
+    connections = [upstream.wait_for_exchange(i).connection for i in (1, 2, 3, 4)]
+    assert connections[0] == connections[1] == connections[2]  # kept alive
+    assert connections[3] != connections[2]  # `Connection: close` was honoured
+
+
+async def test_a_body_that_runs_until_the_connection_closes(h1: H1Transport,
+                                                            upstream: FakeUpstream) -> None:
+    upstream.on("POST", "/eof", Raw(b"HTTP/1.1 200 OK\r\nX-A: 1\r\n\r\nuntil the end"))
+    response = await h1.send(post(upstream, "/eof"), TIMEOUT)
+    assert (response.status, response.body, response.headers["x-a"]) == (
+        200, b"until the end", "1")
+
+
+async def test_gzip_bodies_are_decompressed(h1: H1Transport, upstream: FakeUpstream) -> None:
+    packed = gzip.compress(b'{"ok": true}')
+    upstream.on("POST", "/gz", Reply(200, body=packed, headers={"content-encoding": "gzip"}))
+    assert (await h1.send(post(upstream, "/gz"), TIMEOUT)).body == b'{"ok": true}'
+
+
+@pytest.mark.parametrize(("reply", "problem"), [
+    (b"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 2\r\n\r\nxx",
+     "unsupported content-encoding 'br'"),
+    (b"not HTTP at all\r\n\r\n", "invalid HTTP response"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", "closed the connection"),
+    (b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc",
+     "invalid compressed body"),
+])
+async def test_broken_replies_fail_cleanly(h1: H1Transport, upstream: FakeUpstream,
+                                           reply: bytes, problem: str) -> None:
+    upstream.on("POST", "/bad", Raw(reply))
+    with pytest.raises(TransportError, match=problem):
+        await h1.send(post(upstream, "/bad"), TIMEOUT)
+
+
+async def test_a_header_with_a_line_break_is_refused_without_its_value(
+        h1: H1Transport, upstream: FakeUpstream) -> None:
+    with pytest.raises(TransportError) as caught:
+        await h1.send(post(upstream, "/x", headers={"x-api-key": "sk-secret\r\nX-Evil: 1"}),
+                      TIMEOUT)
+    assert "x-api-key" in str(caught.value) and "sk-secret" not in str(caught.value)
+    assert upstream.requests() == []
+
+
+async def test_the_connection_limit_queues_then_times_out(upstream: FakeUpstream) -> None:
+    one = H1Transport(max_connections=1, max_keepalive_connections=1)
+    upstream.on("GET", "/held", Stream([b"x"], hold_open=True))
+    upstream.on("POST", "/p", Reply(200, body=b"ok"))
+    try:
+        async with one.stream(OutgoingRequest("GET", upstream.url + "/held"), TIMEOUT) as (
+                _s, _h, chunks):
+            assert await anext(chunks) == b"x"
+            short = RequestTimeout(connect=5, read=5, write=5, pool=0.05)
+            with pytest.raises(TransportTimeout):
+                await one.send(post(upstream, "/p"), short)
+            waiting = asyncio.ensure_future(one.send(post(upstream, "/p"), TIMEOUT))
+        # The held stream ended early: its connection closed, the slot freed.
+        assert (await waiting).body == b"ok"
+    finally:
+        await one.aclose()
+
+
+# --- TLS ------------------------------------------------------------------------
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for `localhost`, and its key (PEM files)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+async def test_https_verifies_the_upstream_and_sends_its_name(tmp_path: Path) -> None:
+    cert_file, key_file = self_signed(tmp_path)
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(cert_file, key_file)
+    names: list[str | None] = []
+    server_tls.sni_callback = lambda _sock, name, _ctx: names.append(name)  # type: ignore[assignment,misc,return-value]
+    heads: list[bytes] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            heads.append(await reader.readuntil(b"\r\n\r\n"))
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecure")
+            await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
+            pass  # the client refused our certificate
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=server_tls)
+    port = server.sockets[0].getsockname()[1]
+    request = OutgoingRequest("GET", f"https://localhost:{port}/v1/models")
+    untrusting = H1Transport(max_connections=1, max_keepalive_connections=1)
+    trusting = H1Transport(max_connections=1, max_keepalive_connections=1,
+                           tls=ssl.create_default_context(cafile=str(cert_file)))
+    try:
+        with pytest.raises(TransportConnectError):  # not signed by a trusted CA
+            await untrusting.send(request, TIMEOUT)
+        response = await trusting.send(request, TIMEOUT)
+        assert (response.status, response.body) == (200, b"secure")
+        assert names[-1] == "localhost"
+        assert heads == [f"GET /v1/models HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n".encode()]
+    finally:
+        await untrusting.aclose()
+        await trusting.aclose()
+        server.close()
+        await server.wait_closed()
