@@ -67,6 +67,21 @@ async def test_a_body_that_runs_until_the_connection_closes(h1: H1Transport,
         200, b"until the end", "1")
 
 
+async def test_an_informational_reply_before_the_real_one_is_skipped(
+        h1: H1Transport, upstream: FakeUpstream) -> None:
+    upstream.on("POST", "/hints", Raw(b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+                                      b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+    response = await h1.send(post(upstream, "/hints"), TIMEOUT)
+    assert (response.status, response.body, "link" in response.headers) == (200, b"ok", False)
+
+
+async def test_a_host_header_given_is_sent_as_is(h1: H1Transport,
+                                                 upstream: FakeUpstream) -> None:
+    upstream.on("POST", "/h", Reply(200, body=b"ok"))
+    await h1.send(post(upstream, "/h", headers={"Host": "signed.example:443"}), TIMEOUT)
+    assert upstream.wait_for_exchange().request.headers["host"] == "signed.example:443"
+
+
 async def test_gzip_bodies_are_decompressed(h1: H1Transport, upstream: FakeUpstream) -> None:
     packed = gzip.compress(b'{"ok": true}')
     upstream.on("POST", "/gz", Reply(200, body=packed, headers={"content-encoding": "gzip"}))
@@ -180,3 +195,17 @@ async def test_https_verifies_the_upstream_and_sends_its_name(tmp_path: Path) ->
         await trusting.aclose()
         server.close()
         await server.wait_closed()
+
+
+async def test_a_large_stream_read_slowly_arrives_whole(h1: H1Transport,
+                                                         upstream: FakeUpstream) -> None:
+    # More than the reader's buffer limit: reading pauses and resumes on the way.
+    parts = [bytes([i]) * 65536 for i in range(64)]  # 4 MiB
+    upstream.on("GET", "/big", Stream(list(parts)))
+    received = []
+    async with h1.stream(OutgoingRequest("GET", upstream.url + "/big"), TIMEOUT) as (
+            _s, _h, chunks):
+        async for chunk in chunks:
+            received.append(chunk)
+            await asyncio.sleep(0)  # let more arrive than is read
+    assert b"".join(received) == b"".join(parts)

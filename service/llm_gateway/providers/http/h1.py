@@ -44,7 +44,7 @@ Origin = tuple[str, str, int]  # scheme, host, port
 HIGH_WATER = 1 << 20
 LOW_WATER = 1 << 18
 _FORBIDDEN = ("\r", "\n", "\0")
-_SET_BY_CLIENT = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+_SET_BY_CLIENT = frozenset({"content-length", "transfer-encoding", "connection"})
 
 
 class _Connection(asyncio.Protocol):
@@ -132,6 +132,7 @@ class _Exchange:
         self._paused = False
         self._decoder: zlib._Decompress | None = None
         self._until_close = False
+        self._informational = False
         self._waiter: asyncio.Future[None] | None = None
         self.last_read = conn.loop.time()
         self._read_timeout = read_timeout
@@ -144,7 +145,12 @@ class _Exchange:
         self._raw_headers.append((name.decode("latin-1"), value.decode("latin-1")))
 
     def on_headers_complete(self) -> None:
-        self.status = self.parser.get_status_code()
+        status = self.parser.get_status_code()
+        if 100 <= status < 200:  # informational (103 Early Hints): the real reply follows
+            self._informational = True
+            self._raw_headers = []
+            return
+        self.status = status
         headers = CIMultiDict(self._raw_headers)
         self.headers = CIMultiDictProxy(headers)
         self._decoder = _decoder_for(headers.get("content-encoding", ""))
@@ -162,6 +168,9 @@ class _Exchange:
             self._push(body)
 
     def on_message_complete(self) -> None:
+        if self._informational:
+            self._informational = False
+            return
         self.keep_alive = self.parser.should_keep_alive()
         self._finish()
 
@@ -205,10 +214,13 @@ class _Exchange:
         self._timer = None
         if self.complete or self.error is not None:
             return
-        due = self.last_read + self._read_timeout
         now = self.conn.loop.time()
-        if self._paused or now < due:  # a slow reader is not a slow upstream
-            self._timer = self.conn.loop.call_at(max(due, now + 0.001), self._check_timeout)
+        if self._paused:  # a slow reader is not a slow upstream
+            self._timer = self.conn.loop.call_at(now + self._read_timeout, self._check_timeout)
+            return
+        due = self.last_read + self._read_timeout
+        if now < due:
+            self._timer = self.conn.loop.call_at(due, self._check_timeout)
             return
         self.fail(TransportTimeout("ReadTimeout"))
         self.conn.close()
@@ -257,6 +269,7 @@ class _Exchange:
                 self._buffered -= len(chunk)
                 if self._paused and self._buffered < LOW_WATER and self.conn.transport:
                     self._paused = False
+                    self.last_read = self.conn.loop.time()  # the upstream's time starts now
                     self.conn.transport.resume_reading()
                 yield chunk
             elif self.error is not None:
@@ -296,7 +309,9 @@ def _host_header(origin: Origin) -> str:
 
 
 def _request_head(request: OutgoingRequest, origin: Origin, target: str) -> bytes:
-    lines = [f"{request.method} {target} HTTP/1.1", f"Host: {_host_header(origin)}"]
+    lines = [f"{request.method} {target} HTTP/1.1"]
+    if not any(name.lower() == "host" for name in request.headers):
+        lines.append(f"Host: {_host_header(origin)}")  # (a signed request brings its own)
     for name, value in request.headers.items():
         if name.lower() in _SET_BY_CLIENT:
             continue
