@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from llm_gateway.providers.http.h1 import H1Transport
+from llm_gateway.providers.http.h1 import H1Transport, _split
 from llm_gateway.providers.http.transport import (
     OutgoingRequest,
     RequestTimeout,
@@ -209,3 +209,22 @@ async def test_a_large_stream_read_slowly_arrives_whole(h1: H1Transport,
             received.append(chunk)
             await asyncio.sleep(0)  # let more arrive than is read
     assert b"".join(received) == b"".join(parts)
+
+
+@pytest.mark.parametrize(("url", "origin", "target"), [
+    ("http://127.0.0.1:8080/v1/x?a=%2F", ("http", "127.0.0.1", 8080), "/v1/x?a=%2F"),
+    ("https://api.example/v1/chat", ("https", "api.example", 443), "/v1/chat"),
+    ("https://[::1]:9/x", ("https", "::1", 9), "/x"),
+    ("http://h", ("http", "h", 80), "/"),
+    ("http://h?x=1", ("http", "h", 80), "/?x=1"),
+    ("https://a.example/p?q=1/2#fragment", ("https", "a.example", 443), "/p?q=1/2"),
+])
+def test_urls_split_into_origin_and_target(url: str, origin: tuple[str, str, int],
+                                           target: str) -> None:
+    assert _split(url) == (origin, target)
+
+
+@pytest.mark.parametrize("url", ["ftp://h/x", "no-url", "http://h:port/x", "http:///x"])
+def test_unsupported_urls_are_refused(url: str) -> None:
+    with pytest.raises(TransportError, match="unsupported URL"):
+        _split(url)

@@ -16,6 +16,7 @@ upstream sees an abandoned request end at once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 import zlib
 from collections import deque
@@ -292,13 +293,30 @@ def _decoder_for(encoding: str) -> zlib._Decompress | None:
 
 
 def _split(url: str) -> tuple[Origin, str]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
+    """The origin and the request target, sent exactly as given (no requoting:
+    SigV4 signs the percent-encoded path)."""
+    url = url.partition("#")[0]  # a fragment never goes on the wire
+    netloc = url.find("://") + 3
+    end = len(url)
+    for c in "/?":  # the authority ends at the path or the query
+        i = url.find(c, netloc)
+        if 0 <= i < end:
+            end = i
+    target = url[end:]
+    return _origin(url[:end]), target if target.startswith("/") else "/" + target
+
+
+@functools.lru_cache(maxsize=256)
+def _origin(prefix: str) -> Origin:
+    """`scheme://host[:port]`, parsed once per upstream."""
+    try:
+        parts = urlsplit(prefix)
+        scheme, host, port = parts.scheme.lower(), parts.hostname, parts.port
+    except ValueError:  # a port that is not a number
+        raise TransportError("unsupported URL") from None
+    if scheme not in ("http", "https") or not host:
         raise TransportError("unsupported URL")
-    port = parts.port or (443 if scheme == "https" else 80)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return (scheme, parts.hostname, port), target
+    return scheme, host, port or (443 if scheme == "https" else 80)
 
 
 def _host_header(origin: Origin) -> str:
