@@ -5,7 +5,8 @@ call, as much as gRPC's own per-call machinery (bench/floor.py). This client
 does only what the gateway needs: one request at a time per connection,
 keep-alive pooling per origin, bodies by Content-Length, chunked or until
 close, gzip/deflate, TLS, and read timeouts between bytes. Parsing is
-llhttp's (Node's HTTP parser) through httptools (uvicorn's parser); TLS is
+llhttp's (Node's HTTP parser) through httptools (uvicorn's parser); new
+connections race their addresses (happy eyeballs, aiohappyeyeballs); TLS is
 asyncio's. It is one of three transports behind the seam in transport.py.
 
 A connection whose exchange did not end cleanly (cancelled, timed out,
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import socket
 import ssl
 import zlib
 from collections import deque
@@ -25,6 +27,7 @@ from contextlib import asynccontextmanager
 from typing import cast
 from urllib.parse import urlsplit
 
+import aiohappyeyeballs
 import httptools
 from multidict import CIMultiDict, CIMultiDictProxy
 
@@ -440,8 +443,13 @@ class H1Transport:
         tls = self._tls_context() if scheme == "https" else None
         try:
             async with asyncio.timeout(seconds):
+                addresses = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+                # Happy eyeballs (RFC 8305): an unroutable IPv6 address does
+                # not eat the whole connect timeout before IPv4 is tried.
+                sock = await aiohappyeyeballs.start_connection(
+                    addresses, happy_eyeballs_delay=0.25, interleave=1)
                 _, conn = await loop.create_connection(
-                    lambda: _Connection(loop, origin), host, port, ssl=tls,
+                    lambda: _Connection(loop, origin), sock=sock, ssl=tls,
                     server_hostname=host if tls else None)
         except TimeoutError:
             raise TransportTimeout("ConnectTimeout") from None
