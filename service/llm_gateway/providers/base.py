@@ -17,11 +17,11 @@ from typing import Any, Protocol, runtime_checkable
 
 from ..core.completions import CompletionEvent, CompletionRequest, CompletionResponse
 from ..core.embeddings import EmbedRequest, EmbedResponse
-from ..core.errors import UnsupportedOperation
+from ..core.errors import UnsupportedOperation, UpstreamProtocolError
 from ..core.events import StreamEvent
 from ..core.local_models import LocalModelDetails, PullProgress
 from ..core.models import Capabilities, Modality, ModelInfo
-from ..core.tokens import TokenCount
+from ..core.tokens import CountMethod, TokenCount
 from ..core.types import ChatRequest, ChatResponse
 
 
@@ -245,6 +245,19 @@ class ProviderBase:
         for key in dict.fromkeys(k for k in (self.family, self.type, self.name) if k):
             self.merge_options(merged, provider_options.get(key, {}))
         return merged
+
+    async def count_at(self, path: str, ctx: CallContext, body: Any, *, field: str,
+                       detail: str, method: CountMethod = CountMethod.PROVIDER_ENDPOINT
+                       ) -> TokenCount:
+        """A count from the provider's own endpoint: `body` POSTed to `path`,
+        the reply's integer `field` is the count (never a guess: a reply
+        without it is a protocol error)."""
+        response = await self.client.post_json(path, ctx, body)
+        tokens = response.body.get(field) if isinstance(response.body, dict) else None
+        if not isinstance(tokens, int) or isinstance(tokens, bool):
+            raise UpstreamProtocolError(f"the token count response has no {field}",
+                                        provider=self.name, model=ctx.model)
+        return TokenCount(tokens, method, detail, model=ctx.model)
 
     @staticmethod
     def merge_options(into: dict[str, Any], extra: Mapping[str, Any]) -> None:

@@ -121,7 +121,8 @@ async def test_vllm_tokenize_counts_the_chat_request(upstream: FakeUpstream) -> 
     request = ChatRequest("x", (Message(Role.USER, (TextPart("How many tokens?"),)),),
                           system=(TextPart("Be brief."),), tools=(FunctionTool("lookup"),))
     count = await provider.count_tokens(request, ctx("Qwen/Qwen3-8B"))
-    assert count == TokenCount(17, CountMethod.PROVIDER_TOKENIZER, "vllm:/tokenize")
+    assert count == TokenCount(17, CountMethod.PROVIDER_TOKENIZER, "vllm:/tokenize",
+                               model="Qwen/Qwen3-8B")
     assert upstream.wait_for_exchange().request.json() == {
         "model": "Qwen/Qwen3-8B",
         "messages": [{"role": "system", "content": "Be brief."},

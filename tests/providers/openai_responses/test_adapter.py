@@ -10,10 +10,12 @@ from llm_gateway.config.loader import validate
 from llm_gateway.core import errors as e
 from llm_gateway.core.accumulate import accumulate
 from llm_gateway.core.events import StreamDone, TextDelta
+from llm_gateway.core.tokens import CountMethod, TokenCount
 from llm_gateway.core.types import (
     ChatRequest,
     FinishReason,
     FunctionTool,
+    GenerationConfig,
     ImagePart,
     JsonSchemaFormat,
     Message,
@@ -339,6 +341,38 @@ async def test_model_discovery_keeps_chat_models(upstream: FakeUpstream) -> None
         True, True, True, True, True, True, True, False)
     assert (await provider.check_health()).ok
     assert upstream.requests()[-1].headers["authorization"] == f"Bearer {KEY}"
+    await provider.aclose()
+
+
+async def test_count_tokens(upstream: FakeUpstream) -> None:
+    upstream.on("POST", "/v1/responses/input_tokens", Reply(json=fx.INPUT_TOKENS))
+    provider = provider_for(upstream)
+    weather = FunctionTool("get_weather", "Weather by city",
+                           {"type": "object", "properties": {"city": {"type": "string"}}})
+    request = ChatRequest(
+        "openai_responses/gpt-5", (Message(Role.USER, (TextPart("Hello"),)),),
+        system=(TextPart("Be brief."),), tools=(weather,),
+        generation=GenerationConfig(max_output_tokens=10, temperature=0.5),
+        reasoning=ReasoningConfig(effort=ReasoningEffort.LOW),
+        provider_options={"openai_responses": {"truncation": "auto", "prompt_cache_key": "k1"}})
+    count = await provider.count_tokens(request, ctx("gpt-5"))
+    sent = upstream.wait_for_exchange().request
+    assert sent.headers["authorization"] == f"Bearer {KEY}"
+    # What reaches the context is counted; sampling, storage and caching keys are not sent.
+    assert sent.json() == {
+        "model": "gpt-5",
+        "instructions": "Be brief.",
+        "input": [{"role": "user", "content": [{"type": "input_text", "text": "Hello"}]}],
+        "tools": [{"type": "function", "name": "get_weather", "description": "Weather by city",
+                   "parameters": weather.parameters, "strict": False}],
+        "reasoning": {"effort": "low"},
+        "truncation": "auto",
+    }
+    assert count == TokenCount(11, CountMethod.PROVIDER_ENDPOINT,
+                               "openai_responses:/responses/input_tokens", model="gpt-5")
+    upstream.on("POST", "/v1/responses/input_tokens", Reply(json={"object": "response"}))
+    with pytest.raises(e.UpstreamProtocolError):
+        await provider.count_tokens(request, ctx("gpt-5"))
     await provider.aclose()
 
 

@@ -24,7 +24,7 @@ from ..http.sse import iter_sse
 from .config import AnthropicConfig
 from .errors import anthropic_problem, stream_error_status
 from .messages_codec import EncodeSettings, encode_count_tokens, encode_request
-from .models_codec import COUNT_TOKENS_PATH, decode_model_page, decode_token_count
+from .models_codec import COUNT_TOKENS_PATH, decode_model_page
 from .response_codec import decode_message
 from .stream_codec import MessagesStreamDecoder
 from .thinking import ThinkingSettings, effort_budgets
@@ -109,13 +109,8 @@ class AnthropicProvider(ProviderBase):
     async def count_tokens(self, request: ChatRequest, ctx: CallContext) -> TokenCount:
         body = encode_count_tokens(request, ctx.model, self.settings,
                                    self.options(request.provider_options))
-        response = await self.client.post_json(COUNT_TOKENS_PATH, ctx, body)
-        count = decode_token_count(response.body, ctx.model) if isinstance(
-            response.body, dict) else None
-        if count is None:
-            raise UpstreamProtocolError("the token count response has no input_tokens",
-                                        provider=self.name, model=ctx.model)
-        return count
+        return await self.count_at(COUNT_TOKENS_PATH, ctx, body, field="input_tokens",
+                                   detail=f"anthropic:{COUNT_TOKENS_PATH}")
 
     # --- models --------------------------------------------------------------------------
 

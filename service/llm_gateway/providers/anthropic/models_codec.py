@@ -1,4 +1,4 @@
-"""Anthropic's model list and token count -> the neutral model. Pure.
+"""Anthropic's model list -> the neutral model (pure), and the count-tokens path.
 
 Wire reference: https://platform.claude.com/docs/en/api/models/list
 (GET /v1/models?limit=&after_id= -> {data: [{type: "model", id,
@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ...core.tokens import CountMethod, TokenCount
 from ..base import ModelSpec
 
 COUNT_TOKENS_PATH = "/v1/messages/count_tokens"
@@ -36,12 +35,3 @@ def decode_model_page(body: Mapping[str, Any]) -> ModelPage:
 
 def _positive(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
-
-
-def decode_token_count(body: Mapping[str, Any], model: str) -> TokenCount | None:
-    """None when the body carries no count."""
-    tokens = body.get("input_tokens")
-    if not isinstance(tokens, int) or isinstance(tokens, bool):
-        return None
-    return TokenCount(input_tokens=tokens, method=CountMethod.PROVIDER_ENDPOINT,
-                      method_detail=f"anthropic:{COUNT_TOKENS_PATH}", model=model)

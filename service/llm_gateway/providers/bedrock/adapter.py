@@ -17,7 +17,7 @@ from ...core.embeddings import EmbedRequest, EmbedResponse
 from ...core.errors import UpstreamError, UpstreamProtocolError
 from ...core.events import StreamEvent
 from ...core.models import Capabilities, Modality, ModelInfo
-from ...core.tokens import CountMethod, TokenCount
+from ...core.tokens import TokenCount
 from ...core.types import ChatRequest, ChatResponse, Usage
 from ..base import CallContext, HealthReport, ModelSpec, ProviderBase
 from ..http.client import ErrorContext, UpstreamClient, parse_json
@@ -126,14 +126,8 @@ class BedrockProvider(ProviderBase):
     async def count_tokens(self, request: ChatRequest, ctx: CallContext) -> TokenCount:
         body = encode_count_tokens(request, ctx.model, self.name,
                                    self.options(request.provider_options))
-        response = await self.client.post_json(model_path(ctx.model, "count-tokens"), ctx,
-                                               body)
-        tokens = response.body.get("inputTokens") if isinstance(response.body, dict) else None
-        if not isinstance(tokens, int):
-            raise UpstreamProtocolError("the response has no inputTokens", provider=self.name,
-                                        model=ctx.model)
-        return TokenCount(tokens, CountMethod.PROVIDER_ENDPOINT, "Bedrock Runtime CountTokens",
-                          model=ctx.model)
+        return await self.count_at(model_path(ctx.model, "count-tokens"), ctx, body,
+                                   field="inputTokens", detail="Bedrock Runtime CountTokens")
 
     # --- embeddings ----------------------------------------------------------------------
 

@@ -136,12 +136,9 @@ class OpenAIProvider(ProviderBase):
 
     async def count_tokens(self, request: ChatRequest, ctx: CallContext) -> TokenCount:
         body = encode_tokenize(request, ctx.model, self.preset, self.name)
-        response = await self.client.post_json(self._tokenize_url, ctx, body)
-        count = response.body.get("count") if isinstance(response.body, dict) else None
-        if not isinstance(count, int):
-            raise UpstreamProtocolError("the tokenize response has no count",
-                                        provider=self.name, model=ctx.model)
-        return TokenCount(count, CountMethod.PROVIDER_TOKENIZER, f"{self.type}:/tokenize")
+        return await self.count_at(self._tokenize_url, ctx, body, field="count",
+                                   detail=f"{self.type}:/tokenize",
+                                   method=CountMethod.PROVIDER_TOKENIZER)
 
     # --- text completion -------------------------------------------------------------
 

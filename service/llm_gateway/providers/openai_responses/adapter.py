@@ -10,6 +10,7 @@ from typing import Any
 from ...core.errors import UpstreamError, UpstreamProtocolError
 from ...core.events import StreamEvent
 from ...core.models import Capabilities, Modality
+from ...core.tokens import TokenCount
 from ...core.types import ChatRequest, ChatResponse
 from ..base import CallContext, HealthReport, ModelSpec, ProviderBase
 from ..http.client import UpstreamClient, parse_json
@@ -18,7 +19,13 @@ from ..http.sse import iter_sse
 from ..openai.adapter import openai_problem
 from ..openai.embed_codec import decode_model_ids
 from .config import TYPE, OpenAIResponsesConfig
-from .responses_codec import decode_response, encode_request, failure
+from .responses_codec import (
+    COUNT_TOKENS_PATH,
+    decode_response,
+    encode_count_tokens,
+    encode_request,
+    failure,
+)
 from .responses_stream import ResponsesStreamDecoder
 
 
@@ -26,7 +33,8 @@ class OpenAIResponsesProvider(ProviderBase):
     type = TYPE
     chat_capabilities = Capabilities(chat=True, streaming=True, tools=True,
                                      parallel_tool_calls=True, vision=True,
-                                     structured_output=True, reasoning=True)
+                                     structured_output=True, reasoning=True,
+                                     token_counting=True)
     chat_input_modalities = (Modality.TEXT, Modality.IMAGE)
 
     def __init__(self, name: str, config: OpenAIResponsesConfig,
@@ -77,6 +85,14 @@ class OpenAIResponsesProvider(ProviderBase):
             if not decoder.finished:
                 raise UpstreamProtocolError("the stream ended before the response was complete",
                                             provider=self.name, model=ctx.model)
+
+    # --- token counting ---------------------------------------------------------------
+
+    async def count_tokens(self, request: ChatRequest, ctx: CallContext) -> TokenCount:
+        body = encode_count_tokens(request, ctx.model, self.name,
+                                   self.options(request.provider_options))
+        return await self.count_at(COUNT_TOKENS_PATH, ctx, body, field="input_tokens",
+                                   detail=f"{self.type}:{COUNT_TOKENS_PATH}")
 
     def _error(self, failed: tuple[int, Mapping[str, Any]], ctx: CallContext,
                headers: Mapping[str, str]) -> UpstreamError:

@@ -109,6 +109,22 @@ def encode_request(request: ChatRequest, model: str, provider: str, *, stream: b
     return body
 
 
+# What `POST /responses/input_tokens` takes: the parts of a request that
+# reach the model's context (sampling, storage and streaming do not).
+COUNT_TOKENS_PATH = "/responses/input_tokens"
+_COUNTED_FIELDS = frozenset({"model", "input", "instructions", "tools", "tool_choice",
+                             "parallel_tool_calls", "reasoning", "text", "truncation",
+                             "conversation", "previous_response_id"})
+
+
+def encode_count_tokens(request: ChatRequest, model: str, provider: str,
+                        options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The body of an input-token count for `request`: the request it would
+    send, less the fields the count endpoint does not take."""
+    body = encode_request(request, model, provider, stream=False, options=options)
+    return {k: v for k, v in body.items() if k in _COUNTED_FIELDS}
+
+
 def encode_input(messages: Iterable[Message], provider: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for message in messages:
