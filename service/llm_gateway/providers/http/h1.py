@@ -49,6 +49,7 @@ HIGH_WATER = 1 << 20
 LOW_WATER = 1 << 18
 _FORBIDDEN = ("\r", "\n", "\0")
 _SET_BY_CLIENT = frozenset({"content-length", "transfer-encoding", "connection"})
+_DEFAULT_PORT = {"http": 80, "https": 443}
 
 
 class _Connection(asyncio.Protocol):
@@ -88,12 +89,6 @@ class _Connection(asyncio.Protocol):
         exchange = self.exchange
         if exchange is not None and not exchange.complete:
             exchange.end_of_input()
-
-    def pause_writing(self) -> None:  # large request bodies: asyncio buffers them
-        pass
-
-    def resume_writing(self) -> None:
-        pass
 
     # --- the gateway's side -------------------------------------------------------
 
@@ -193,7 +188,7 @@ class _Exchange:
         if self.complete or self.error is not None:
             return
         self.error = error
-        self._stop_timer()
+        self.stop()
         self._wake()
 
     def _finish(self) -> None:
@@ -202,7 +197,7 @@ class _Exchange:
             if tail:
                 self._push(tail)
         self.complete = True
-        self._stop_timer()
+        self.stop()
         self._wake()
 
     def _push(self, data: bytes) -> None:
@@ -230,10 +225,7 @@ class _Exchange:
         self.conn.close()
 
     def stop(self) -> None:
-        """The gateway is done with this exchange, finished or not."""
-        self._stop_timer()
-
-    def _stop_timer(self) -> None:
+        """No more read timeout: the exchange ended, or the gateway is done with it."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -317,29 +309,32 @@ def _origin(prefix: str) -> Origin:
         scheme, host, port = parts.scheme.lower(), parts.hostname, parts.port
     except ValueError:  # a port that is not a number
         raise TransportError("unsupported URL") from None
-    if scheme not in ("http", "https") or not host:
+    if scheme not in _DEFAULT_PORT or not host:
         raise TransportError("unsupported URL")
-    return scheme, host, port or (443 if scheme == "https" else 80)
+    return scheme, host, port or _DEFAULT_PORT[scheme]
 
 
 def _host_header(origin: Origin) -> str:
     scheme, host, port = origin
     if ":" in host:
         host = f"[{host}]"
-    return host if port == (443 if scheme == "https" else 80) else f"{host}:{port}"
+    return host if port == _DEFAULT_PORT[scheme] else f"{host}:{port}"
 
 
 def _request_head(request: OutgoingRequest, origin: Origin, target: str) -> bytes:
     lines = [f"{request.method} {target} HTTP/1.1"]
-    if not any(name.lower() == "host" for name in request.headers):
-        lines.append(f"Host: {_host_header(origin)}")  # (a signed request brings its own)
+    has_host = False  # a signed request brings its own
     for name, value in request.headers.items():
-        if name.lower() in _SET_BY_CLIENT:
+        lowered = name.lower()
+        if lowered in _SET_BY_CLIENT:
             continue
+        has_host = has_host or lowered == "host"
         if any(c in name or c in value for c in _FORBIDDEN):
             # Never the value itself in the message: it may be a secret.
             raise TransportError(f"header {name!r} holds a line break or NUL")
         lines.append(f"{name}: {value}")
+    if not has_host:
+        lines.insert(1, f"Host: {_host_header(origin)}")
     if request.body is not None or request.method in ("POST", "PUT", "PATCH"):
         lines.append(f"Content-Length: {len(request.body or b'')}")
     try:
