@@ -109,30 +109,35 @@ class Gateway:
 
     async def stream(self, request: ChatRequest, *, request_id: str,
                      deadline: float | None = None) -> AsyncIterator[StreamEvent]:
-        """Forwards the adapter's events as they come (deltas that are ready
-        together leave as one: core/coalesce.py), and guarantees the stream
-        contract: one StreamStart first, exactly one StreamDone last."""
+        """Forwards the adapter's events as they come (deltas that arrived
+        in one read leave as one: core/coalesce.py), and guarantees the
+        stream contract: one StreamStart first, exactly one StreamDone last."""
         route = self._route(request.model, chat_needs(request, streaming=True))
         provider = route.provider
         ctx = self._context(route, request_id, deadline)
         started = done = False
         with _redacting(provider):
-            async with (aclosing(provider.stream(request, ctx)) as raw,
-                        aclosing(coalesce(raw)) as events):
-                async for event in events:
-                    if isinstance(event, StreamStart):
-                        if started:
-                            continue
-                        started = True
-                        event = replace(event, provider=provider.name, request_id=request_id)
-                    elif not started:
-                        started = True
-                        yield StreamStart(id="", model=ctx.model, provider=provider.name,
-                                          request_id=request_id)
-                    done = isinstance(event, StreamDone)
-                    yield event
+            async with aclosing(provider.stream_reads(request, ctx)) as reads:
+                async for events in reads:
                     if done:
                         break  # nothing may follow StreamDone
+                    for event in coalesce(events):
+                        if isinstance(event, StreamStart):
+                            if started:
+                                continue
+                            started = True
+                            event = replace(event, provider=provider.name,
+                                            request_id=request_id)
+                        elif not started:
+                            started = True
+                            yield StreamStart(id="", model=ctx.model, provider=provider.name,
+                                              request_id=request_id)
+                        done = isinstance(event, StreamDone)
+                        yield event
+                        if done:
+                            # Nothing may follow; asking for more lets the adapter
+                            # end on its own (cheaper than closing it mid-stream).
+                            break
             if not done:
                 raise UpstreamProtocolError("the stream ended before the response was complete",
                                             provider=provider.name, model=ctx.model)

@@ -1,12 +1,7 @@
-"""Coalescing: deltas that are ready together leave as one; nothing waits."""
+"""Coalescing: deltas that arrived in one read leave as one event."""
 
-import asyncio
-from collections.abc import AsyncIterator
-
-import pytest
 from llm_gateway.core.accumulate import accumulate
-from llm_gateway.core.coalesce import coalesce, merge
-from llm_gateway.core.errors import UpstreamUnavailable
+from llm_gateway.core.coalesce import coalesce
 from llm_gateway.core.events import (
     ReasoningDelta,
     StreamDone,
@@ -14,117 +9,56 @@ from llm_gateway.core.events import (
     StreamStart,
     TextDelta,
     ToolCallDelta,
+    ToolCallEnd,
     ToolCallStart,
     UsageUpdate,
 )
-from llm_gateway.core.types import FinishReason, Usage
+from llm_gateway.core.types import FinishReason, ToolCallPart, Usage
 
 
-def test_merge_rules() -> None:
-    assert merge(TextDelta(0, "a", "s1"), TextDelta(0, "b", "s2")) == TextDelta(0, "ab", "s1s2")
-    assert merge(ToolCallDelta(2, "{"), ToolCallDelta(2, "}")) == ToolCallDelta(2, "{}")
-    assert merge(ReasoningDelta(1, "x", "sig", b"\x01", "id1", "anthropic"),
-                 ReasoningDelta(1, "y", "nature", b"\x02")) == ReasoningDelta(
-        1, "xy", "signature", b"\x01\x02", "id1", "anthropic")
-    assert merge(TextDelta(0, "a"), TextDelta(1, "b")) is None
-    assert merge(TextDelta(0, "a"), ToolCallDelta(0, "b")) is None
-    assert merge(StreamStart("i", "m"), StreamStart("i", "m")) is None
+def test_runs_of_one_part_merge() -> None:
+    assert coalesce([TextDelta(0, "a", "s1"), TextDelta(0, "b"), TextDelta(0, "c", "s2")]) == [
+        TextDelta(0, "abc", "s1s2")]
+    assert coalesce([ToolCallDelta(2, "{"), ToolCallDelta(2, '"a": 1'), ToolCallDelta(2, "}")]
+                    ) == [ToolCallDelta(2, '{"a": 1}')]
+    assert coalesce([ReasoningDelta(1, "x", "sig", b"\x01", "id1", "anthropic"),
+                     ReasoningDelta(1, "y", "nature", b"\x02")]) == [
+        ReasoningDelta(1, "xy", "signature", b"\x01\x02", "id1", "anthropic")]
+    # A later id or provider type wins, as each delta would set it in turn.
+    assert coalesce([ReasoningDelta(1, id="a"), ReasoningDelta(1, id="b")]) == [
+        ReasoningDelta(1, id="b")]
+
+
+def test_different_parts_kinds_and_other_events_do_not_merge() -> None:
+    events: list[StreamEvent] = [
+        StreamStart("i", "m"), StreamStart("i", "m"), TextDelta(0, "a"), TextDelta(1, "b"),
+        ToolCallDelta(1, "c"), ToolCallStart(2, "id", "f"), ToolCallDelta(2, "{}"),
+        ToolCallEnd(2, ToolCallPart("id", "f", "{}")), TextDelta(0, "d")]
+    assert coalesce(events) == events
+
+
+def test_usage_is_superseded_by_newer_usage_only() -> None:
     done = StreamDone(FinishReason.STOP, usage=Usage(3, 4))
-    assert merge(UsageUpdate(Usage(3, 1)), UsageUpdate(Usage(3, 2))) == UsageUpdate(Usage(3, 2))
-    assert merge(UsageUpdate(Usage(3, 2)), done) == done
-    assert merge(done, UsageUpdate(Usage(3, 2))) is None
+    assert coalesce([UsageUpdate(Usage(3, 1)), UsageUpdate(Usage(3, 2)), done]) == [done]
+    assert coalesce([TextDelta(0, "a"), UsageUpdate(Usage(3, 1)), TextDelta(0, "b"),
+                     UsageUpdate(Usage(3, 2))]) == [
+        TextDelta(0, "a"), UsageUpdate(Usage(3, 1)), TextDelta(0, "b"), UsageUpdate(Usage(3, 2))]
+    assert coalesce([done, UsageUpdate(Usage(3, 5))]) == [done, UsageUpdate(Usage(3, 5))]
 
 
-class Source:
-    """Yields scripted batches; between batches it waits for the test."""
-
-    def __init__(self, *batches: list[StreamEvent], fail: Exception | None = None) -> None:
-        self.batches = batches
-        self.fail = fail
-        self.release = asyncio.Event()
-        self.waiting = asyncio.Event()
-        self.cancelled = False
-
-    async def events(self) -> AsyncIterator[StreamEvent]:
-        try:
-            for i, batch in enumerate(self.batches):
-                if i:
-                    self.waiting.set()
-                    await self.release.wait()
-                    self.release.clear()
-                for event in batch:
-                    yield event
-            if self.fail is not None:
-                raise self.fail
-        except asyncio.CancelledError:
-            self.cancelled = True
-            raise
+def test_a_read_of_one_event_or_none_is_returned_as_is() -> None:
+    one: list[StreamEvent] = [TextDelta(0, "a")]
+    assert coalesce(one) is one
+    assert coalesce([]) == []
 
 
-async def test_ready_deltas_merge_and_nothing_waits_for_more() -> None:
-    source = Source(
-        [StreamStart("i", "m"), TextDelta(0, "Hel"), TextDelta(0, "lo"), ToolCallStart(1, "c", "f"),
-         ToolCallDelta(1, '{"a"'), ToolCallDelta(1, ": 1}")],
-        [TextDelta(2, " late")],
-        [StreamDone(FinishReason.STOP)])
-    stream = coalesce(source.events())
-    got = [await anext(stream) for _ in range(3)]
-    assert got == [StreamStart("i", "m"), TextDelta(0, "Hello"), ToolCallStart(1, "c", "f")]
-    # The merged tool delta goes out while the source is blocked on more input.
-    assert await anext(stream) == ToolCallDelta(1, '{"a": 1}')
-    assert source.waiting.is_set()
-    source.release.set()
-    assert await anext(stream) == TextDelta(2, " late")
-    source.release.set()
-    rest = [e async for e in stream]
-    assert rest == [StreamDone(FinishReason.STOP)]
-
-
-async def test_coalescing_keeps_the_rebuilt_response() -> None:
-    events: list[StreamEvent] = [StreamStart("i", "m"), *(TextDelta(0, c) for c in "abcdef"),
-                                 StreamDone(FinishReason.STOP)]
-
-    async def source() -> AsyncIterator[StreamEvent]:
-        for event in events:
-            yield event
-
-    merged = [e async for e in coalesce(source())]
-    assert len(merged) == 3
+def test_coalescing_keeps_the_rebuilt_response() -> None:
+    events: list[StreamEvent] = [
+        StreamStart("i", "m"), ReasoningDelta(0, "think"), ReasoningDelta(0, "ing", "sig"),
+        *(TextDelta(1, c) for c in "abcdef"), ToolCallStart(2, "c1", "f"),
+        *(ToolCallDelta(2, c) for c in '{"x": 1}'),
+        ToolCallEnd(2, ToolCallPart("c1", "f", '{"x": 1}')),
+        UsageUpdate(Usage(5, 1)), StreamDone(FinishReason.TOOL_CALLS, usage=Usage(5, 9))]
+    merged = coalesce(events)
+    assert len(merged) == 7
     assert accumulate(merged) == accumulate(events)
-
-
-async def test_events_before_a_failure_are_delivered_then_it_raises() -> None:
-    source = Source([StreamStart("i", "m"), TextDelta(0, "a"), TextDelta(0, "b")],
-                    fail=UpstreamUnavailable("overloaded", provider="p"))
-    received = []
-    with pytest.raises(UpstreamUnavailable):
-        async for event in coalesce(source.events()):
-            received.append(event)
-    assert received == [StreamStart("i", "m"), TextDelta(0, "ab")]
-
-
-async def test_closing_early_cancels_the_pending_read() -> None:
-    source = Source([TextDelta(0, "a")], [TextDelta(0, "never")])
-    stream = coalesce(source.events())
-    assert await anext(stream) == TextDelta(0, "a")  # the read of the next one is pending
-    await stream.aclose()
-    assert source.cancelled
-
-
-async def test_a_read_resumed_after_suspending_delivers_and_can_be_cancelled() -> None:
-    source = Source([TextDelta(0, "a")], [TextDelta(0, "b")], [TextDelta(0, "never")])
-    received: asyncio.Queue[StreamEvent] = asyncio.Queue()
-
-    async def consume() -> None:
-        async for event in coalesce(source.events()):
-            received.put_nowait(event)
-
-    consumer = asyncio.ensure_future(consume())
-    # Each get returns once the consumer is suspended again, in the next read.
-    assert await received.get() == TextDelta(0, "a")
-    source.release.set()
-    assert await received.get() == TextDelta(0, "b")  # the suspended read, resumed
-    consumer.cancel()  # while the source waits inside the read after "b"
-    with pytest.raises(asyncio.CancelledError):
-        await consumer
-    assert source.cancelled

@@ -23,6 +23,7 @@ from ..core.local_models import LocalModelDetails, PullProgress
 from ..core.models import Capabilities, Modality, ModelInfo
 from ..core.tokens import CountMethod, TokenCount
 from ..core.types import ChatRequest, ChatResponse
+from .reads import flatten
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,13 @@ class Provider(Protocol):
 
     async def chat(self, request: ChatRequest, ctx: CallContext) -> ChatResponse: ...
 
-    def stream(self, request: ChatRequest, ctx: CallContext) -> AsyncIterator[StreamEvent]: ...
+    def stream_reads(self, request: ChatRequest, ctx: CallContext
+                     ) -> AsyncIterator[list[StreamEvent]]:
+        """The streamed reply: for each read of the upstream, the events
+        decoded from it (providers/reads.py)."""
+
+    def stream(self, request: ChatRequest, ctx: CallContext) -> AsyncIterator[StreamEvent]:
+        """The same events one at a time."""
 
     async def embed(self, request: EmbedRequest, ctx: CallContext) -> EmbedResponse: ...
 
@@ -207,8 +214,12 @@ class ProviderBase:
     async def chat(self, request: ChatRequest, ctx: CallContext) -> ChatResponse:
         raise UnsupportedOperation(self.name, "chat")
 
-    def stream(self, request: ChatRequest, ctx: CallContext) -> AsyncIterator[StreamEvent]:
+    def stream_reads(self, request: ChatRequest, ctx: CallContext
+                     ) -> AsyncIterator[list[StreamEvent]]:
         raise UnsupportedOperation(self.name, "streaming chat")
+
+    def stream(self, request: ChatRequest, ctx: CallContext) -> AsyncIterator[StreamEvent]:
+        return flatten(self.stream_reads(request, ctx))
 
     async def embed(self, request: EmbedRequest, ctx: CallContext) -> EmbedResponse:
         raise UnsupportedOperation(self.name, "embeddings")
@@ -270,3 +281,4 @@ class ProviderBase:
     async def aclose(self) -> None:
         if self.client is not None:
             await self.client.aclose()
+

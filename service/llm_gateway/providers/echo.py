@@ -167,7 +167,8 @@ class EchoProvider(ProviderBase):
             usage=reply.usage, upstream_request_id="echo-" + ctx.request_id,
         )
 
-    async def stream(self, request: ChatRequest, ctx: CallContext) -> AsyncIterator[StreamEvent]:
+    async def stream_reads(self, request: ChatRequest, ctx: CallContext
+                           ) -> AsyncIterator[list[StreamEvent]]:
         opts = self._options(request.provider_options)
         await _pause(opts.delay)
         _maybe_fail(opts, self.name, ctx.model, events_sent=None)
@@ -180,11 +181,20 @@ class EchoProvider(ProviderBase):
         events.append(UsageUpdate(reply.usage))
         events.append(StreamDone(reply.finish, reply.provider_finish, reply.stop_sequence,
                                  reply.usage))
+        if opts.chunk_delay <= 0:
+            # One "read": everything is ready at once (up to a requested failure).
+            fail_at = opts.fail_after_events if opts.fail else None
+            if fail_at is not None and fail_at < len(events):
+                if fail_at:
+                    yield events[:fail_at]
+                _maybe_fail(opts, self.name, ctx.model, events_sent=fail_at)
+            yield events
+            return
         for sent, event in enumerate(events):
             _maybe_fail(opts, self.name, ctx.model, events_sent=sent)
             if sent:
                 await _pause(opts.chunk_delay)
-            yield event
+            yield [event]
 
     async def count_tokens(self, request: ChatRequest, ctx: CallContext) -> TokenCount:
         return TokenCount(_input_tokens(request), CountMethod.BUILTIN, "echo:whitespace-words",

@@ -67,6 +67,21 @@ async def test_a_body_that_runs_until_the_connection_closes(h1: H1Transport,
         200, b"until the end", "1")
 
 
+async def test_a_stream_read_gives_everything_that_arrived_as_one_chunk(
+        h1: H1Transport, upstream: FakeUpstream) -> None:
+    # Ten chunked-encoding pieces written at once: the stream decoders work a
+    # read at a time, so what is buffered must come out together.
+    pieces = [b"data: %d\n\n" % i for i in range(10)]
+    body = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
+    upstream.on("POST", "/sse", Raw(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                    + body))
+    async with h1.stream(post(upstream, "/sse"), TIMEOUT) as (status, _, chunks):
+        received = [chunk async for chunk in chunks]
+    assert status == 200
+    assert b"".join(received) == b"".join(pieces)
+    assert len(received) < len(pieces)  # one, unless the socket split the write
+
+
 async def test_an_informational_reply_before_the_real_one_is_skipped(
         h1: H1Transport, upstream: FakeUpstream) -> None:
     upstream.on("POST", "/hints", Raw(b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"

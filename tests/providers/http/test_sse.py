@@ -16,6 +16,7 @@ STREAM = (
     b"retry: 100\n"
     b"unknown: field\n\n"
     b"event: ping\ndata: \n\n"
+    b"data: late\nevent: named\n\n"
     b"data: [DONE]\n\n"
 )
 EXPECTED = [
@@ -24,6 +25,7 @@ EXPECTED = [
     ServerSentEvent("cr-only", id="7"),
     ServerSentEvent("no-space", id="7"),
     ServerSentEvent("", "ping", id="7"),
+    ServerSentEvent("late", "named", id="7"),
     ServerSentEvent("[DONE]", id="7"),
 ]
 

@@ -20,7 +20,8 @@ from ...core.types import ChatRequest, ChatResponse
 from ..base import CallContext, HealthReport, ModelSpec, ProviderBase
 from ..http.client import UpstreamClient, parse_json
 from ..http.errors import request_id, to_error
-from ..http.sse import iter_sse
+from ..http.sse import ServerSentEvent, iter_sse
+from ..reads import decode_reads
 from .config import AnthropicConfig
 from .errors import anthropic_problem, stream_error_status
 from .messages_codec import EncodeSettings, encode_count_tokens, encode_request
@@ -75,24 +76,27 @@ class AnthropicProvider(ProviderBase):
                                         model=ctx.model)
         return decode_message(response.body, self.type, response.request_id)
 
-    async def stream(self, request: ChatRequest, ctx: CallContext) -> AsyncIterator[StreamEvent]:
+    async def stream_reads(self, request: ChatRequest, ctx: CallContext
+                           ) -> AsyncIterator[list[StreamEvent]]:
         body = encode_request(request, ctx.model, self.settings, stream=True,
                               options=self.options(request.provider_options))
         async with self.client.stream("POST", MESSAGES_PATH, ctx, json=body) as (headers,
                                                                                  chunks):
             decoder = MessagesStreamDecoder(request_id(headers), provider=self.name,
                                             model=ctx.model, provider_type=self.type)
-            async for sse in iter_sse(chunks):
+
+            def step(sse: ServerSentEvent, out: list[StreamEvent]) -> bool:
                 event = parse_json(sse.data, self.name, ctx.model)
                 if not isinstance(event, dict):
                     raise UpstreamProtocolError("a stream event is not an object",
                                                 provider=self.name, model=ctx.model)
                 if event.get("type") == "error":
                     raise self._stream_error(event, ctx, headers)
-                for out in decoder.feed(event):
-                    yield out
-                if decoder.finished:
-                    break  # message_stop: nothing may follow
+                out.extend(decoder.feed(event))
+                return decoder.finished  # message_stop: nothing may follow
+
+            async for events in decode_reads(iter_sse(chunks), step):
+                yield events
             if not decoder.finished:
                 raise UpstreamProtocolError("the stream ended before message_stop",
                                             provider=self.name, model=ctx.model)

@@ -22,6 +22,7 @@ from ...core.types import ChatRequest, ChatResponse, Usage
 from ..base import CallContext, HealthReport, ModelSpec, ProviderBase
 from ..http.client import ErrorContext, UpstreamClient, parse_json
 from ..http.errors import request_id
+from ..reads import decode_reads
 from .catalog_codec import FoundationModel, decode_models
 from .config import BedrockConfig
 from .converse_codec import decode_converse, encode_converse, encode_count_tokens, model_path
@@ -96,23 +97,27 @@ class BedrockProvider(ProviderBase):
                                         model=ctx.model)
         return decode_converse(response.body, ctx.model, response.request_id)
 
-    async def stream(self, request: ChatRequest, ctx: CallContext) -> AsyncIterator[StreamEvent]:
+    async def stream_reads(self, request: ChatRequest, ctx: CallContext
+                           ) -> AsyncIterator[list[StreamEvent]]:
         body = encode_converse(request, ctx.model, self.name,
                                self.options(request.provider_options))
         async with self.client.stream("POST", model_path(ctx.model, "converse-stream"), ctx,
                                       json=body) as (headers, chunks):
             decoder = ConverseStreamDecoder(ctx.model, request_id(headers), self.name)
-            async for frame in iter_frames(chunks, self.name, ctx.model):
+
+            def step(frame: Frame, out: list[StreamEvent]) -> bool:
                 if frame.message_type != "event":
                     raise self._frame_error(frame, ctx, headers)
                 payload = parse_json(frame.payload, self.name, ctx.model)
                 if not isinstance(payload, dict):
                     raise UpstreamProtocolError(f"the {frame.kind} event is not an object",
                                                 provider=self.name, model=ctx.model)
-                for event in decoder.feed(frame.kind, payload):
-                    yield event
-            for event in decoder.finish():
-                yield event
+                out.extend(decoder.feed(frame.kind, payload))
+                return False
+
+            async for events in decode_reads(iter_frames(chunks, self.name, ctx.model), step):
+                yield events
+            yield decoder.finish()
 
     def _frame_error(self, frame: Frame, ctx: CallContext,
                      headers: Mapping[str, str]) -> UpstreamError:

@@ -87,10 +87,12 @@ def _frame(headers: dict[str, object], payload: bytes) -> Frame:
 
 
 async def iter_frames(chunks: AsyncIterator[bytes], provider: str, model: str
-                      ) -> AsyncIterator[Frame]:
-    """The frames of a response body, each as soon as its last byte arrives."""
+                      ) -> AsyncIterator[list[Frame]]:
+    """The frames of a response body, a list per read (each frame as soon as
+    its last byte arrives; reads that complete no frame yield nothing)."""
     decoder = FrameDecoder(provider, model)
     async for chunk in chunks:
-        for frame in decoder.feed(chunk):
-            yield frame
+        frames = decoder.feed(chunk)
+        if frames:
+            yield frames
     decoder.close()

@@ -17,8 +17,9 @@ from ...core.types import ChatRequest, ChatResponse, Usage
 from ..base import CallContext, HealthReport, ModelSpec, ProviderBase
 from ..http.client import UpstreamClient, UpstreamResponse, parse_json
 from ..http.errors import request_id
-from ..http.sse import iter_sse
+from ..http.sse import ServerSentEvent, iter_sse
 from ..http.transport import RequestAuth
+from ..reads import decode_reads
 from .auth import BearerAuth, GoogleTokens
 from .chat_codec import FAMILY, encode_chat, merge_options
 from .config import GeminiConfig, VertexConfig
@@ -99,14 +100,16 @@ class GeminiProvider(ProviderBase):
         return decode_chat(response.body, provider=self.name, model=ctx.model,
                            upstream_request_id=response.request_id)
 
-    async def stream(self, request: ChatRequest, ctx: CallContext) -> AsyncIterator[StreamEvent]:
+    async def stream_reads(self, request: ChatRequest, ctx: CallContext
+                           ) -> AsyncIterator[list[StreamEvent]]:
         body = encode_chat(request, self.name, self.options(request.provider_options),
                            model=ctx.model)
         async with self.client.stream("POST", self._path(ctx.model, "streamGenerateContent"),
                                       ctx, json=body, params={"alt": "sse"}
                                       ) as (headers, chunks):
             decoder = ChatStreamDecoder(self.name, ctx.model, request_id(headers))
-            async for event in iter_sse(chunks):
+
+            def step(event: ServerSentEvent, out: list[StreamEvent]) -> bool:
                 chunk = parse_json(event.data, self.name, ctx.model)
                 if not isinstance(chunk, dict):
                     raise UpstreamProtocolError("a stream event is not a JSON object",
@@ -114,11 +117,13 @@ class GeminiProvider(ProviderBase):
                 if chunk.get("error"):
                     raise to_google_error(200, chunk, provider=self.name, model=ctx.model,
                                           headers=headers, secrets=tuple(self.secrets()))
-                for out in decoder.feed(chunk):
-                    yield out
+                out.extend(decoder.feed(chunk))
+                return False
+
+            async for events in decode_reads(iter_sse(chunks), step):
+                yield events
             # No terminator: EOF ends the stream (finish() checks it was complete).
-            for out in decoder.finish():
-                yield out
+            yield decoder.finish()
 
     async def count_tokens(self, request: ChatRequest, ctx: CallContext) -> TokenCount:
         body = self._count_body(request, ctx.model)

@@ -217,7 +217,13 @@ class UpstreamClient:
                 if status >= 400:
                     body = b"".join([chunk async for chunk in chunks])
                     raise self.status_error(status, body, response_headers, ctx)
-                yield response_headers, self._mapped(chunks, ctx)
+                body = self._mapped(chunks, ctx)
+                try:
+                    yield response_headers, body
+                finally:
+                    # A reader that stopped early leaves the body generators
+                    # suspended: close them now, not in a task when collected.
+                    await body.aclose()
         except TransportError as exc:
             raise self._transport_error(exc, ctx, during_stream=True) from None
 
@@ -228,6 +234,10 @@ class UpstreamClient:
                 yield chunk
         except TransportError as exc:
             raise self._transport_error(exc, ctx, during_stream=True) from None
+        finally:
+            close = getattr(chunks, "aclose", None)
+            if close is not None:
+                await close()
 
     # --- errors ------------------------------------------------------------------
 

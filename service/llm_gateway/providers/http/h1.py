@@ -261,7 +261,11 @@ class _Exchange:
     async def chunks(self) -> AsyncIterator[bytes]:
         while True:
             if self._chunks:
-                chunk = self._chunks.popleft()
+                # Everything that arrived since the last read, as one: the
+                # stream decoders work a read at a time (providers/reads.py).
+                chunks = self._chunks
+                chunk = chunks.popleft() if len(chunks) == 1 else b"".join(chunks)
+                chunks.clear()
                 self._buffered -= len(chunk)
                 if self._paused and self._buffered < LOW_WATER and self.conn.transport:
                     self._paused = False

@@ -26,11 +26,14 @@ class NDJSONDecoder:
         return [rest] if rest.strip() else []
 
 
-async def iter_ndjson(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    """The lines of a byte stream, each as soon as it is complete."""
+async def iter_ndjson(chunks: AsyncIterator[bytes]) -> AsyncIterator[list[bytes]]:
+    """The lines of a byte stream, a list per read (each line as soon as it
+    is complete; reads that complete no line yield nothing)."""
     decoder = NDJSONDecoder()
     async for chunk in chunks:
-        for line in decoder.feed(chunk):
-            yield line
-    for line in decoder.close():
-        yield line
+        lines = decoder.feed(chunk)
+        if lines:
+            yield lines
+    lines = decoder.close()
+    if lines:
+        yield lines

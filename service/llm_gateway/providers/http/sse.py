@@ -44,8 +44,18 @@ class SSEDecoder:
         lines = buffer.split(b"\n")
         self._buffer = lines.pop()
         events: list[ServerSentEvent] = []
+        data = self._data
         for raw in lines:
-            self._line(raw, events)
+            # The common lines inline (a stream is mostly `data:` and blank lines).
+            if raw.startswith(b"data:"):
+                value = raw[6:] if raw.startswith(b"data: ") else raw[5:]
+                data.append(value.decode("utf-8", errors="replace"))
+            elif not raw and not self._event and not self._id and len(data) == 1:
+                events.append(ServerSentEvent(data[0]))
+                data.clear()
+            else:
+                self._line(raw, events)
+                data = self._data
         return events
 
     def close(self) -> list[ServerSentEvent]:
@@ -81,11 +91,14 @@ class SSEDecoder:
         # "retry" and unknown fields are ignored.
 
 
-async def iter_sse(chunks: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
-    """The events of a byte stream, each as soon as its last byte arrives."""
+async def iter_sse(chunks: AsyncIterator[bytes]) -> AsyncIterator[list[ServerSentEvent]]:
+    """The events of a byte stream, a list per read (each event as soon as
+    its last byte arrives; reads that complete no event yield nothing)."""
     decoder = SSEDecoder()
     async for chunk in chunks:
-        for event in decoder.feed(chunk):
-            yield event
-    for event in decoder.close():
-        yield event
+        events = decoder.feed(chunk)
+        if events:
+            yield events
+    events = decoder.close()
+    if events:
+        yield events

@@ -20,6 +20,7 @@ from ..base import CallContext, HealthReport, ModelSpec, ProviderBase
 from ..http.client import UpstreamClient, parse_json
 from ..http.errors import request_id
 from ..http.ndjson import iter_ndjson
+from ..reads import decode_reads
 from .chat_codec import ChatStreamDecoder, decode_chat, encode_chat
 from .config import OllamaConfig
 from .embed_codec import decode_embed, encode_embed
@@ -63,17 +64,21 @@ class OllamaProvider(ProviderBase):
                                         model=model)
         return body
 
+    def _line(self, raw: bytes, headers: Mapping[str, str], model: str) -> Mapping[str, Any]:
+        """One NDJSON line's object; an `error` line raises the error it stands for."""
+        line = self._expect_object(parse_json(raw, self.name, model), "a stream line", model)
+        if line.get("error"):
+            raise stream_error(line, provider=self.name, model=model, headers=headers,
+                               secrets=self.client.secrets)
+        return line
+
     async def _ndjson(self, chunks: AsyncIterator[bytes], headers: Mapping[str, str],
                       model: str) -> AsyncIterator[Mapping[str, Any]]:
-        """The objects of an NDJSON body as each line completes; an `error`
-        line raises the error it stands for."""
-        async for raw in iter_ndjson(chunks):
-            line = self._expect_object(parse_json(raw, self.name, model), "a stream line",
-                                       model)
-            if line.get("error"):
-                raise stream_error(line, provider=self.name, model=model, headers=headers,
-                                   secrets=self.client.secrets)
-            yield line
+        """The objects of an NDJSON body, each as its line completes."""
+        async with aclosing(iter_ndjson(chunks)) as reads:
+            async for lines in reads:
+                for raw in lines:
+                    yield self._line(raw, headers, model)
 
     # --- chat ---------------------------------------------------------------------
 
@@ -87,18 +92,22 @@ class OllamaProvider(ProviderBase):
                                         provider=self.name, model=ctx.model)
         return decode_chat(answer, response.request_id)
 
-    async def stream(self, request: ChatRequest, ctx: CallContext) -> AsyncIterator[StreamEvent]:
+    async def stream_reads(self, request: ChatRequest, ctx: CallContext
+                           ) -> AsyncIterator[list[StreamEvent]]:
         body = encode_chat(request, ctx.model, self.name, stream=True,
                            options=self.options(request.provider_options))
         async with self.client.stream("POST", "/api/chat", ctx, json=body) as (headers,
                                                                                chunks):
             decoder = ChatStreamDecoder(request_id(headers))
-            async with aclosing(self._ndjson(chunks, headers, ctx.model)) as lines:
-                async for line in lines:
-                    for event in decoder.feed(line):
-                        yield event
-                    if decoder.finished:
-                        return
+
+            def step(raw: bytes, out: list[StreamEvent]) -> bool:
+                out.extend(decoder.feed(self._line(raw, headers, ctx.model)))
+                return decoder.finished
+
+            async for events in decode_reads(iter_ndjson(chunks), step):
+                yield events
+            if decoder.finished:
+                return
             raise UpstreamProtocolError("the stream ended before its done line",
                                         provider=self.name, model=ctx.model)
 

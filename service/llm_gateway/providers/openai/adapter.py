@@ -17,7 +17,8 @@ from ...core.types import ChatRequest, ChatResponse
 from ..base import CallContext, HealthReport, ModelSpec, ProviderBase
 from ..http.client import UpstreamClient, default_problem, parse_json
 from ..http.errors import UpstreamProblem, request_id, to_error
-from ..http.sse import iter_sse
+from ..http.sse import ServerSentEvent, iter_sse
+from ..reads import decode_reads, flatten
 from .chat_codec import ChatStreamDecoder, decode_chat, encode_chat
 from .completion_codec import (
     CompletionStreamDecoder,
@@ -99,33 +100,41 @@ class OpenAIProvider(ProviderBase):
                                         model=ctx.model)
         return decode_chat(response.body, response.request_id)
 
-    def stream(self, request: ChatRequest, ctx: CallContext) -> AsyncIterator[StreamEvent]:
+    def stream_reads(self, request: ChatRequest, ctx: CallContext
+                     ) -> AsyncIterator[list[StreamEvent]]:
         body = encode_chat(request, ctx.model, self.preset, self.name, stream=True,
                            options=self.options(request.provider_options))
         return self._stream("chat/completions", body, ctx, ChatStreamDecoder)
 
     async def _stream(self, endpoint: str, body: dict[str, Any], ctx: CallContext,
-                      decoder_type: type[_Decoder]) -> AsyncIterator[Any]:
-        """An OpenAI SSE stream through a decoder: events as chunks arrive, an
-        in-stream `error` raised, and `[DONE]` (or a finish) required."""
+                      decoder_type: type[_Decoder]) -> AsyncIterator[list[Any]]:
+        """An OpenAI SSE stream through a decoder, a list of events per read:
+        an in-stream `error` raised, and `[DONE]` (or a finish) required."""
         async with self.client.stream("POST", self._path(endpoint, ctx.model), ctx,
                                       json=body, params=self._params()) as (headers, chunks):
             decoder = decoder_type(request_id(headers))
             done = False
-            async for event in iter_sse(chunks):
+
+            def step(event: ServerSentEvent, out: list[Any]) -> bool:
+                nonlocal done
                 if event.data == "[DONE]":
                     done = True
-                    break
+                    out.extend(decoder.finish())  # with the last read's events
+                    return True
                 chunk = parse_json(event.data, self.name, ctx.model)
                 if isinstance(chunk, dict) and chunk.get("error"):
                     raise self._stream_error(chunk, ctx, headers)
-                for out in decoder.feed(chunk):
-                    yield out
-            if not done and not decoder.finished:
-                raise UpstreamProtocolError("the stream ended before the response was complete",
-                                            provider=self.name, model=ctx.model)
-            for out in decoder.finish():
-                yield out
+                out.extend(decoder.feed(chunk))
+                return False
+
+            async for events in decode_reads(iter_sse(chunks), step):
+                yield events
+            if not done:
+                if not decoder.finished:
+                    raise UpstreamProtocolError(
+                        "the stream ended before the response was complete",
+                        provider=self.name, model=ctx.model)
+                yield decoder.finish()
 
     def _stream_error(self, chunk: Mapping[str, Any], ctx: CallContext,
                       headers: Mapping[str, str]) -> UpstreamError:
@@ -157,7 +166,7 @@ class OpenAIProvider(ProviderBase):
                         ) -> AsyncIterator[CompletionEvent]:
         body = encode_completion(request, ctx.model, self.preset, self.name, stream=True,
                                  options=self.options(request.provider_options))
-        return self._stream("completions", body, ctx, CompletionStreamDecoder)
+        return flatten(self._stream("completions", body, ctx, CompletionStreamDecoder))
 
     # --- embeddings ----------------------------------------------------------------
 

@@ -334,6 +334,10 @@ class _Call:
     started: bool = False
 
 
+# Delta keys that carry nothing beyond `content` (`role` is implied).
+_PLAIN_DELTA = frozenset({"content", "role"})
+
+
 class ChatStreamDecoder:
     """Turns `chat.completion.chunk` objects into neutral events, as they come.
 
@@ -379,6 +383,14 @@ class ChatStreamDecoder:
         return index
 
     def _delta(self, delta: Mapping[str, Any], out: list[StreamEvent]) -> None:
+        content = delta.get("content")
+        if content.__class__ is str and _PLAIN_DELTA.issuperset(delta):
+            # Most deltas of a stream: text and nothing else.
+            if content:
+                if self._text_part is None:
+                    self._text_part = self._part()
+                out.append(TextDelta(self._text_part, content))
+            return
         reasoning = _reasoning_text(delta)
         if reasoning:
             if self._reasoning_part is None:

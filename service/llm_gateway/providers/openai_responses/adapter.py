@@ -15,9 +15,10 @@ from ...core.types import ChatRequest, ChatResponse
 from ..base import CallContext, HealthReport, ModelSpec, ProviderBase
 from ..http.client import UpstreamClient, parse_json
 from ..http.errors import request_id, to_error
-from ..http.sse import iter_sse
+from ..http.sse import ServerSentEvent, iter_sse
 from ..openai.adapter import openai_problem
 from ..openai.embed_codec import decode_model_ids
+from ..reads import decode_reads
 from .config import TYPE, OpenAIResponsesConfig
 from .responses_codec import (
     COUNT_TOKENS_PATH,
@@ -65,12 +66,14 @@ class OpenAIResponsesProvider(ProviderBase):
                                         model=ctx.model)
         return decode_response(response.body, response.request_id)
 
-    async def stream(self, request: ChatRequest, ctx: CallContext) -> AsyncIterator[StreamEvent]:
+    async def stream_reads(self, request: ChatRequest, ctx: CallContext
+                           ) -> AsyncIterator[list[StreamEvent]]:
         body = encode_request(request, ctx.model, self.name, stream=True,
                               options=self.options(request.provider_options))
         async with self.client.stream("POST", "/responses", ctx, json=body) as (headers, chunks):
             decoder = ResponsesStreamDecoder(request_id(headers))
-            async for sse in iter_sse(chunks):
+
+            def step(sse: ServerSentEvent, out: list[StreamEvent]) -> bool:
                 event = parse_json(sse.data, self.name, ctx.model)
                 if not isinstance(event, dict):
                     raise UpstreamProtocolError("a stream event is not an object",
@@ -78,10 +81,11 @@ class OpenAIResponsesProvider(ProviderBase):
                 failed = failure(event)
                 if failed is not None:
                     raise self._error(failed, ctx, headers)
-                for out in decoder.feed(event):
-                    yield out
-                if decoder.finished:
-                    break  # nothing follows the terminal event
+                out.extend(decoder.feed(event))
+                return decoder.finished  # nothing follows the terminal event
+
+            async for events in decode_reads(iter_sse(chunks), step):
+                yield events
             if not decoder.finished:
                 raise UpstreamProtocolError("the stream ended before the response was complete",
                                             provider=self.name, model=ctx.model)

@@ -1,0 +1,124 @@
+"""The gateway's own Python per call, without gRPC and without sockets.
+
+    .venv/bin/python bench/micro_path.py            # unary chat and a stream
+    .venv/bin/python bench/micro_path.py stream
+
+Builds the gateway from bench/gateway.yaml, gives each provider an upstream
+that answers at once with the files in bench/upstream/ (the same replies
+nginx serves in `make bench`), and calls the ChatService servicer methods
+directly with the benchmark's requests: protobuf parsing, translation to the
+core model and back, routing, the OpenAI codec, SSE and JSON decoding,
+coalescing and serialization of the replies. What `make bench` measures
+beyond this is gRPC's own machinery and the loopback HTTP call (bench/floor.py).
+Figures are in bench/README.md ("What was done").
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import uvloop
+from google.protobuf import json_format
+from harness.drivers import PROMPT
+from llm_gateway.config.loader import load_config
+from llm_gateway.gateway import Gateway
+from llm_gateway.providers.http.transport import OutgoingRequest, RequestTimeout, TransportResponse
+from llm_gateway.servicers.chat import ChatServicer
+from llmgateway.v1 import chat_pb2
+from multidict import CIMultiDict
+
+BENCH = Path(__file__).resolve().parent
+CALLS = 5_000
+ROUNDS = 7
+MESSAGES = [{"role": "ROLE_USER", "parts": [{"text": PROMPT}]}]
+
+
+class InstantUpstream:
+    """A Transport that answers every request at once with a file's bytes."""
+
+    def __init__(self) -> None:
+        self.chat = (BENCH / "upstream" / "chat.json").read_bytes()
+        self.stream_body = (BENCH / "upstream" / "stream.sse").read_bytes()
+        self.headers = CIMultiDict({"content-type": "application/json", "x-request-id": "up"})
+
+    async def send(self, request: OutgoingRequest, timeout: RequestTimeout) -> TransportResponse:
+        return TransportResponse(200, self.headers, self.chat)
+
+    @asynccontextmanager
+    async def stream(self, request: OutgoingRequest, timeout: RequestTimeout
+                     ) -> AsyncIterator[tuple[int, CIMultiDict[str], AsyncIterator[bytes]]]:
+        async def body() -> AsyncIterator[bytes]:
+            yield self.stream_body  # the whole stream in one read, as nginx sends it
+
+        yield 200, self.headers, body()
+
+    async def aclose(self) -> None:
+        return None
+
+
+class Context:
+    """What the servicers ask of grpc.aio's ServicerContext on success."""
+
+    def time_remaining(self) -> None:
+        return None
+
+    async def abort(self, *args: Any) -> None:
+        raise RuntimeError(f"the call failed: {args}")
+
+
+def gateway() -> Gateway:
+    config = Path(tempfile.mkdtemp(prefix="micro-path-")) / "gateway.yaml"
+    config.write_text((BENCH / "gateway.yaml").read_text().replace("__PORT__", "9"))
+    gw = Gateway.from_config(load_config(str(config), env={}))
+    upstream = InstantUpstream()
+    for provider in gw.providers.values():
+        provider.client._transport = upstream
+    return gw
+
+
+def calls(servicer: ChatServicer) -> dict[str, Callable[[], Awaitable[None]]]:
+    ctx: Any = Context()
+    unary = json_format.ParseDict({"input": {"model": "unary/bench-model", "messages": MESSAGES}},
+                                  chat_pb2.ChatRequest()).SerializeToString()
+    stream = json_format.ParseDict({"input": {"model": "stream/bench-model", "messages": MESSAGES}},
+                                   chat_pb2.StreamChatRequest()).SerializeToString()
+
+    async def chat() -> None:
+        reply = await servicer.Chat(chat_pb2.ChatRequest.FromString(unary), ctx)
+        reply.SerializeToString()
+
+    async def stream_chat() -> None:
+        messages = 0
+        async for reply in servicer.StreamChat(chat_pb2.StreamChatRequest.FromString(stream), ctx):
+            reply.SerializeToString()
+            messages += 1
+        assert messages == 3, messages  # start, the merged text, done
+
+    return {"unary": chat, "stream": stream_chat}
+
+
+async def main(names: list[str]) -> None:
+    table = calls(ChatServicer(gateway()))
+    print(f"{'call':<8} {'us/call (median of 7)':>22} {'min':>8}")
+    for name in names or list(table):
+        call = table[name]
+        for _ in range(CALLS // 2):
+            await call()
+        runs = []
+        for _ in range(ROUNDS):
+            started = time.perf_counter()
+            for _ in range(CALLS):
+                await call()
+            runs.append((time.perf_counter() - started) / CALLS * 1e6)
+        print(f"{name:<8} {statistics.median(runs):>22.1f} {min(runs):>8.1f}")
+
+
+if __name__ == "__main__":
+    uvloop.run(main(sys.argv[1:]))

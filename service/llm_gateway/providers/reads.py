@@ -1,0 +1,57 @@
+"""Streams decoded a network read at a time.
+
+An adapter's stream yields, for each read of the upstream's body, the list of
+events decoded from it (`ProviderBase.stream_reads`). The gateway merges what
+arrived together (core/coalesce.py) and pays the per-event machinery of an
+async generator once per read, not once per event: one read of a fast
+upstream carries dozens of SSE events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import aclosing
+from typing import TypeVar
+
+from ..core.errors import GatewayError
+
+Item = TypeVar("Item")
+Event = TypeVar("Event")
+
+# Decodes one framed item (an SSE event, an NDJSON line, an event-stream
+# frame), appending the events it yields to the list; True when the item ends
+# the stream (nothing may follow it).
+Step = Callable[[Item, list[Event]], bool]
+
+
+async def decode_reads(reads: AsyncIterator[Sequence[Item]], step: Step[Item, Event]
+                       ) -> AsyncIterator[list[Event]]:
+    """The events of each read's items, one list per read (none when a read
+    decodes to nothing). An upstream error raised by `step` comes after the
+    events decoded before it, as it would have one event at a time."""
+    async with aclosing(reads):  # ending early must not leave the framing open
+        async for items in reads:
+            out: list[Event] = []
+            error: GatewayError | None = None
+            ended = False
+            try:
+                for item in items:
+                    if step(item, out):
+                        ended = True
+                        break
+            except GatewayError as exc:
+                error = exc
+            if out:
+                yield out
+            if error is not None:
+                raise error
+            if ended:
+                return
+
+
+async def flatten(reads: AsyncIterator[list[Event]]) -> AsyncIterator[Event]:
+    """The events of `reads` one at a time."""
+    async with aclosing(reads):
+        async for events in reads:
+            for event in events:
+                yield event

@@ -1,0 +1,57 @@
+"""Streams decoded a read at a time: a list per read, errors after what came
+before them, the framing closed when the stream ends early."""
+
+from collections.abc import AsyncIterator
+
+import pytest
+from llm_gateway.core.errors import UpstreamProtocolError
+from llm_gateway.providers.reads import decode_reads, flatten
+
+
+class Reads:
+    def __init__(self, *reads: list[str]) -> None:
+        self.reads = reads
+        self.closed = False
+
+    async def __call__(self) -> AsyncIterator[list[str]]:
+        try:
+            for read in self.reads:
+                yield read
+        finally:
+            self.closed = True
+
+
+def step(item: str, out: list[str]) -> bool:
+    if item == "bad":
+        raise UpstreamProtocolError("bad item", provider="p")
+    if item != "skip":
+        out.append(item.upper())
+    return item == "end"
+
+
+async def test_one_list_per_read_and_none_for_a_read_that_decodes_to_nothing() -> None:
+    reads = Reads(["a", "b"], ["skip"], ["c"])
+    assert [r async for r in decode_reads(reads(), step)] == [["A", "B"], ["C"]]
+    assert reads.closed
+
+
+async def test_an_error_comes_after_the_events_decoded_before_it() -> None:
+    got = []
+    with pytest.raises(UpstreamProtocolError):
+        async for events in decode_reads(Reads(["a"], ["b", "bad", "c"])(), step):
+            got.append(events)
+    assert got == [["A"], ["B"]]
+
+
+async def test_the_terminal_item_ends_the_stream_and_closes_the_framing() -> None:
+    reads = Reads(["a", "end", "after"], ["never"])
+    assert [r async for r in decode_reads(reads(), step)] == [["A", "END"]]
+    assert reads.closed
+
+
+async def test_flatten_gives_the_events_one_at_a_time() -> None:
+    reads = Reads(["a", "b"], ["c"])
+    stream = flatten(decode_reads(reads(), step))
+    assert await anext(stream) == "A"
+    await stream.aclose()  # closing early closes everything below
+    assert reads.closed
