@@ -126,8 +126,9 @@ class Gateway:
                             if started:
                                 continue
                             started = True
-                            event = replace(event, provider=provider.name,
-                                            request_id=request_id)
+                            event = StreamStart(event.id, event.model,
+                                                event.upstream_request_id, provider.name,
+                                                request_id)
                         elif not started:
                             started = True
                             yield StreamStart(id="", model=ctx.model, provider=provider.name,

@@ -10,11 +10,11 @@ several `data:` lines join with '\\n'; a blank line dispatches the event.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class ServerSentEvent:
+class ServerSentEvent(NamedTuple):
+    # A tuple: a stream makes one per upstream event, and tuples are cheap.
     data: str
     event: str = "message"
     id: str = ""
@@ -41,21 +41,23 @@ class SSEDecoder:
                 # Might be half of a CRLF: decide when the next chunk comes.
                 self._pending_cr = True
             buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        events: list[ServerSentEvent] = []
+        if not (self._data or self._event or self._id):
+            # At an event boundary: whole events of one `data:` line (nearly
+            # every event of an LLM stream) are taken without a line loop.
+            blocks = buffer.split(b"\n\n")
+            buffer = blocks.pop()  # what follows the last complete event
+            for block in blocks:
+                if block.startswith(b"data: ") and b"\n" not in block and not self._id:
+                    events.append(ServerSentEvent(block[6:].decode("utf-8", errors="replace")))
+                else:
+                    for raw in block.split(b"\n"):
+                        self._line(raw, events)
+                    self._line(b"", events)
         lines = buffer.split(b"\n")
         self._buffer = lines.pop()
-        events: list[ServerSentEvent] = []
-        data = self._data
         for raw in lines:
-            # The common lines inline (a stream is mostly `data:` and blank lines).
-            if raw.startswith(b"data:"):
-                value = raw[6:] if raw.startswith(b"data: ") else raw[5:]
-                data.append(value.decode("utf-8", errors="replace"))
-            elif not raw and not self._event and not self._id and len(data) == 1:
-                events.append(ServerSentEvent(data[0]))
-                data.clear()
-            else:
-                self._line(raw, events)
-                data = self._data
+            self._line(raw, events)
         return events
 
     def close(self) -> list[ServerSentEvent]:
