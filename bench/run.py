@@ -7,8 +7,10 @@ Starts nginx (bench/nginx.conf: static OpenAI-compatible replies) and the
 gateway (bench/gateway.yaml, one worker) pinned to one core, drives them
 from the other core with ghz (gRPC), wrk (direct HTTP) and bench/loadgen
 (checked replies, stream timings, open streams, the leak check), and
-writes bench/results/<UTC date>.json, a table on stdout and, after a full
-run, the latest figures in bench/README.md. See bench/README.md.
+then measures the floor (a bare grpc.aio server with one upstream call per
+RPC: bench/harness/floor.py) on the same core, and writes
+bench/results/<UTC date>.json, a table on stdout and, after a full run, the
+latest figures in bench/README.md. See bench/README.md.
 
 Exit status: 0 when every reply was right (targets missed are reported,
 not fatal; --strict makes them fatal), 1 when any reply failed or was wrong.
@@ -28,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness import machine, report, scenarios, tools
+from harness import floor, machine, report, scenarios, tools
 from harness.drivers import Drivers, write_requests
 from harness.servers import Gateway, Nginx
 
@@ -80,12 +82,17 @@ def measure(args: argparse.Namespace, run_dir: Path, cores: tuple[int, int]) -> 
     nginx = Nginx(kit.nginx, REPO, run_dir, load_cpu).start()
     gateway: Gateway | None = None
     try:
-        gateway = Gateway(REPO, run_dir, gateway_cpu, nginx.port).start()
-        tools.say(f"gateway {gateway.address} (pid {gateway.pid}), upstream {nginx.base_url}")
-        run = scenarios.Run(plan, drivers, nginx, gateway, gateway_cpu, load_cpu)
-        results = run.run_all()
+        try:
+            gateway = Gateway(REPO, run_dir, gateway_cpu, nginx.port).start()
+            tools.say(f"gateway {gateway.address} (pid {gateway.pid}), upstream {nginx.base_url}")
+            run = scenarios.Run(plan, drivers, nginx, gateway, gateway_cpu, load_cpu)
+            results = run.run_all()
+        finally:
+            exit_code = gateway.stop() if gateway is not None else None
+        tools.say("floor: a bare grpc.aio server, one upstream call through h1 per RPC")
+        results["floor"] = floor.measure(drivers, gateway_cpu, load_cpu, plan.seconds, "h1",
+                                         nginx.base_url)
     finally:
-        exit_code = gateway.stop() if gateway is not None else None
         nginx.stop()
     results["setup"] = setup
     results["gateway_exit"] = exit_code

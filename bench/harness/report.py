@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .floor import find as find_floor
+
 # title, header, rows, alignment ('l' or 'r' per column)
 Table = tuple[str, list[str], list[list[str]], str]
 README_START = "<!-- bench:latest:start (written by bench/run.py) -->"
@@ -21,6 +23,13 @@ def _unary(r: dict[str, Any], c: int) -> dict[str, Any]:
     return next(s for s in r["unary"] if s["concurrency"] == c)
 
 
+def _floor(r: dict[str, Any], kind: str, c: int) -> dict[str, Any]:
+    found = find_floor(r.get("floor"), kind, c)
+    if found is None:
+        raise KeyError(f"floor {kind} c={c}")
+    return found
+
+
 @dataclass(frozen=True)
 class Target:
     name: str
@@ -29,18 +38,25 @@ class Target:
     value: Callable[[dict[str, Any]], float]
     met: Callable[[float], bool]
     digits: int = 2
+    # The same figure for the floor (bench/harness/floor.py) on this machine:
+    # what a grpc.aio server with one upstream call and no work of its own gets.
+    floor: Callable[[dict[str, Any]], float] | None = None
 
 
 TARGETS = [
     Target("Unary chat overhead p50, c=1 (ghz - wrk)", "≤ 0.5", "ms",
-           lambda r: _unary(r, 1)["overhead_ms"]["ghz-wrk"]["p50"], lambda v: v <= 0.5),
+           lambda r: _unary(r, 1)["overhead_ms"]["ghz-wrk"]["p50"], lambda v: v <= 0.5,
+           floor=lambda r: (_floor(r, "chat", 1)["latency_ms"]["p50"]
+                            - _unary(r, 1)["direct"]["wrk"]["latency_ms"]["p50"])),
     Target("Unary chat throughput, c=64, one core (ghz)", "≥ 2,000", "req/s",
-           lambda r: _unary(r, 64)["gateway"]["ghz"]["rps"], lambda v: v >= 2000, 0),
+           lambda r: _unary(r, 64)["gateway"]["ghz"]["rps"], lambda v: v >= 2000, 0,
+           floor=lambda r: _floor(r, "chat", 64)["rps"]),
     Target("Streaming first-event overhead p50, c=16", "≤ 2", "ms",
            lambda r: r["stream"]["overhead_ms"]["loadgen"]["first_event_p50"],
            lambda v: v <= 2),
     Target("Streaming throughput, c=16, one core", "≥ 1,000", "streams/s",
-           lambda r: r["stream"]["gateway"]["loadgen"]["rps"], lambda v: v >= 1000, 0),
+           lambda r: r["stream"]["gateway"]["loadgen"]["rps"], lambda v: v >= 1000, 0,
+           floor=lambda r: _floor(r, "stream", 16)["rps"]),
     Target("RSS with 1,000 open streams", "≤ 150", "MiB",
            lambda r: r["open_streams"]["rss_mib_open"], lambda v: v <= 150, 1),
     Target("RSS growth across the leak check, after warm-up", "< 5", "%",
@@ -55,8 +71,14 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
             value: float | None = t.value(results)
         except (KeyError, StopIteration, TypeError):
             value = None
+        floor: float | None = None
+        if t.floor is not None:
+            try:
+                floor = t.floor(results)
+            except (KeyError, TypeError):
+                floor = None
         out.append({"target": t.name, "goal": f"{t.goal} {t.unit}", "unit": t.unit,
-                    "measured": value, "digits": t.digits,
+                    "measured": value, "digits": t.digits, "floor": floor,
                     "met": value is not None and t.met(value)})
     return out
 
@@ -77,6 +99,8 @@ def error_counts(results: dict[str, Any]) -> dict[str, dict[str, int]]:
             for tool, r in s[path].items():
                 note(f"{s['kind']} c={s['concurrency']} {path} {tool}", r.get("errors"))
     note("leak check", results.get("leak", {}).get("load", {}).get("errors"))
+    for p in (results.get("floor") or {}).get("passes", []):
+        note(f"floor {p['kind']} c={p['concurrency']}", p.get("errors"))
     note("open streams", results.get("open_streams", {}).get("errors"))
     return found
 
@@ -101,13 +125,39 @@ def _lat(r: dict[str, Any], key: str, p: str) -> float | None:
 
 def target_table(results: dict[str, Any]) -> Table:
     rows = [[t["target"], t["goal"], f"{_f(t['measured'], t['digits'])} {t['unit']}",
-             "yes" if t["met"] else "**NO**"] for t in results["targets"]]
+             "yes" if t["met"] else "**NO**",
+             f"{_f(t.get('floor'), t['digits'])} {t['unit']}" if t.get("floor") is not None
+             else "-"] for t in results["targets"]]
     errors = results["errors"]
     total = sum(sum(e.values()) for e in errors.values())
     rows.append(["Correctness: every reply checked, none failed", "0 errors", str(total),
-                 "yes" if total == 0 else "**NO**"])
-    return ("Targets (one gateway worker on one core)", ["target", "goal", "measured", "met"],
-            rows, "lrrl")
+                 "yes" if total == 0 else "**NO**", "-"])
+    return ("Targets (one gateway worker on one core)",
+            ["target", "goal", "measured", "met", "floor on this machine"], rows, "lrrlr")
+
+
+def floor_table(results: dict[str, Any]) -> Table | None:
+    """The gateway beside the floor, pass by pass (both driven by ghz)."""
+    floor = results.get("floor")
+    if not floor:
+        return None
+    rows = []
+    for p in floor["passes"]:
+        if p["kind"] == "chat":
+            gateway = _unary(results, p["concurrency"])["gateway"]["ghz"]
+        else:
+            gateway = results["stream"]["gateway"]["ghz"]
+        f_cpu = p["cpu"]["gateway_cpu_ms_per_request"]
+        g_cpu = gateway["cpu"]["gateway_cpu_ms_per_request"]
+        rows.append([f"{'unary chat' if p['kind'] == 'chat' else 'stream'} c={p['concurrency']}",
+                     _f(p["rps"], 0), _f(_lat(p, "latency_ms", "p50")), _f(f_cpu, 3),
+                     _errors(p), _f(gateway["rps"], 0), _f(_lat(gateway, "latency_ms", "p50")),
+                     _f(g_cpu, 3), _f(g_cpu - f_cpu if g_cpu and f_cpu else None, 3)])
+    header = ["pass (ghz)", "floor req/s", "floor p50 ms", "floor CPU ms/call",
+              "floor errors/replies", "gateway req/s", "gateway p50 ms", "gateway CPU ms/call",
+              "gateway's own work ms/call"]
+    return (f"The floor: a bare grpc.aio server, one upstream call through {floor['client']}",
+            header, rows, "l" + "r" * 8)
 
 
 def load_table(results: dict[str, Any]) -> Table:
@@ -202,8 +252,9 @@ def cpu_table(results: dict[str, Any]) -> Table:
 
 
 def tables(results: dict[str, Any]) -> list[Table]:
-    return [target_table(results), load_table(results), stream_table(results),
-            memory_table(results), cpu_table(results)]
+    floor = floor_table(results)
+    return [target_table(results), *([floor] if floor else []), load_table(results),
+            stream_table(results), memory_table(results), cpu_table(results)]
 
 
 def render_text(all_tables: list[Table]) -> str:

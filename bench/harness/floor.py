@@ -1,0 +1,122 @@
+"""The floor under the gateway: a grpc.aio server that does (almost) nothing.
+
+It serves `ChatService/Chat` with one constant, pre-serialized reply and
+`ChatService/StreamChat` with three (as many messages as the gateway sends
+for the benchmark's stream: start, the merged text, done), with no gateway
+code and no deserialization, on uvloop, pinned to the gateway's core and
+driven by ghz exactly as the gateway is. With an upstream client, each RPC
+first POSTs its request bytes to the nginx fake (the chat or the stream
+path) through that client (`h1`, the gateway's own transport, or aiohttp)
+and reads the whole reply. What this costs is what any grpc.aio gateway pays
+before its own work, on this machine: `make bench` measures it after the
+gateway (the "floor" in its tables) and bench/floor.py prints it alone.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from . import procfs
+from .drivers import HTTP_PATHS, Drivers
+from .servers import child_env, free_port, pin, stop_process
+
+SCRIPT = Path(__file__).resolve().parent.parent / "floor.py"
+# (kind, concurrency) of each pass: the gateway's unary and stream passes.
+PASSES = (("chat", 1), ("chat", 16), ("chat", 64), ("stream", 16))
+
+Post = Callable[[str, bytes], Awaitable[None]]
+
+
+def _client(kind: str) -> Post:
+    if kind == "aiohttp":
+        import aiohttp
+        session = aiohttp.ClientSession(skip_auto_headers=("User-Agent",), trust_env=False)
+
+        async def via_aiohttp(url: str, body: bytes) -> None:
+            async with session.post(url, data=body,
+                                    headers={"content-type": "application/json"}) as r:
+                await r.read()
+        return via_aiohttp
+
+    from llm_gateway.providers.http.h1 import H1Transport
+    from llm_gateway.providers.http.transport import OutgoingRequest, RequestTimeout
+    transport = H1Transport(max_connections=256, max_keepalive_connections=256)
+    timeout = RequestTimeout(connect=5, read=30, write=30, pool=5)
+
+    async def via_h1(url: str, body: bytes) -> None:
+        await transport.send(OutgoingRequest(
+            "POST", url, {"content-type": "application/json"}, body), timeout)
+    return via_h1
+
+
+async def serve(port: int, client: str, base_url: str) -> None:
+    """The floor server (in its own process: bench/floor.py --serve)."""
+    import grpc
+    from llmgateway.v1 import chat_pb2
+
+    reply = chat_pb2.ChatResponse(id="floor", model="floor").SerializeToString()
+    events = [chat_pb2.StreamChatResponse(start=chat_pb2.StreamStart(id="floor", model="floor")),
+              chat_pb2.StreamChatResponse(text_delta=chat_pb2.TextDelta(text="floor")),
+              chat_pb2.StreamChatResponse(done=chat_pb2.StreamDone())]
+    stream_replies = [e.SerializeToString() for e in events]
+    post = _client(client) if client != "none" else None
+    chat_url, stream_url = base_url + HTTP_PATHS["chat"], base_url + HTTP_PATHS["stream"]
+
+    async def chat(request: bytes, context: Any) -> bytes:
+        if post is not None:
+            await post(chat_url, request)
+        return reply
+
+    async def stream_chat(request: bytes, context: Any) -> Any:
+        if post is not None:
+            await post(stream_url, request)
+        for message in stream_replies:
+            yield message
+
+    handler = grpc.method_handlers_generic_handler("llmgateway.v1.ChatService", {
+        "Chat": grpc.unary_unary_rpc_method_handler(chat),
+        "StreamChat": grpc.unary_stream_rpc_method_handler(stream_chat)})
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers((handler,))
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    await server.start()
+    print("serving", flush=True)
+    await server.wait_for_termination()
+
+
+def measure(drivers: Drivers, cpu: int, load_cpu: int, seconds: float, client: str = "h1",
+            base_url: str = "") -> dict[str, Any]:
+    """Starts the floor server on `cpu`, drives each pass with ghz and
+    returns {"client", "passes": [{kind, concurrency, rps, latency_ms, cpu, errors}]}."""
+    port = free_port()
+    argv = [sys.executable, str(SCRIPT), "--serve", str(port), "--upstream", client,
+            "--url", base_url]
+    proc = subprocess.Popen(pin(cpu, argv), stdout=subprocess.PIPE, text=True, env=child_env())
+    passes = []
+    try:
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != "serving":
+            raise RuntimeError("the floor server did not start")
+        address = f"127.0.0.1:{port}"
+        drivers.ghz(address, "chat", 16, 2)  # warm-up
+        drivers.ghz(address, "stream", 16, 1)
+        for kind, concurrency in PASSES:
+            with procfs.Probe(proc.pid, cpu, load_cpu) as probe:
+                r = drivers.ghz(address, kind, concurrency, seconds)
+            passes.append({"kind": kind, "concurrency": concurrency, "rps": r["rps"],
+                           "requests": r["requests"], "errors": r["errors"],
+                           "latency_ms": r["latency_ms"], "cpu": probe.figures(r["requests"])})
+    finally:
+        stop_process(proc, 15, 10)
+    return {"client": client, "passes": passes}
+
+
+def find(floor: dict[str, Any] | None, kind: str, concurrency: int) -> dict[str, Any] | None:
+    for p in (floor or {}).get("passes", []):
+        if p["kind"] == kind and p["concurrency"] == concurrency:
+            return p
+    return None
