@@ -122,7 +122,7 @@ class OpenAIProvider(ProviderBase):
                     out.extend(decoder.finish())  # with the last read's events
                     return True
                 chunk = parse_json(event.data, self.name, ctx.model)
-                if isinstance(chunk, dict) and chunk.get("error"):
+                if chunk.__class__ is dict and chunk.get("error"):
                     raise self._stream_error(chunk, ctx, headers)
                 out.extend(decoder.feed(chunk))
                 return False

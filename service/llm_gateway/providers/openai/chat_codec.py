@@ -360,6 +360,9 @@ class ChatStreamDecoder:
         self._calls_ended = False
 
     def feed(self, chunk: Mapping[str, Any]) -> list[StreamEvent]:
+        text = self._plain_text(chunk)
+        if text is not None:
+            return [TextDelta(self._text_part, text)] if text else []  # type: ignore[arg-type]
         out: list[StreamEvent] = []
         if not self._started:
             self._started = True
@@ -382,15 +385,23 @@ class ChatStreamDecoder:
         self._next_part += 1
         return index
 
-    def _delta(self, delta: Mapping[str, Any], out: list[StreamEvent]) -> None:
+    def _plain_text(self, chunk: Mapping[str, Any]) -> str | None:
+        """The text of a chunk that carries only text for an open text part
+        (most chunks of a stream), else None: the general path decides."""
+        if self._text_part is None or chunk.get("usage"):
+            return None
+        choices = chunk.get("choices")
+        if choices.__class__ is not list or len(choices) != 1:  # type: ignore[arg-type]
+            return None
+        choice = choices[0]  # type: ignore[index]
+        delta = choice.get("delta")
+        if (choice.get("finish_reason") or choice.get("index", 0) != 0
+                or delta.__class__ is not dict or not _PLAIN_DELTA.issuperset(delta)):
+            return None
         content = delta.get("content")
-        if content.__class__ is str and _PLAIN_DELTA.issuperset(delta):
-            # Most deltas of a stream: text and nothing else.
-            if content:
-                if self._text_part is None:
-                    self._text_part = self._part()
-                out.append(TextDelta(self._text_part, content))
-            return
+        return content if content.__class__ is str else None
+
+    def _delta(self, delta: Mapping[str, Any], out: list[StreamEvent]) -> None:
         reasoning = _reasoning_text(delta)
         if reasoning:
             if self._reasoning_part is None:
