@@ -99,6 +99,9 @@ def error_counts(results: dict[str, Any]) -> dict[str, dict[str, int]]:
             for tool, r in s[path].items():
                 note(f"{s['kind']} c={s['concurrency']} {path} {tool}", r.get("errors"))
     note("leak check", results.get("leak", {}).get("load", {}).get("errors"))
+    for label, p in (results.get("profile") or {}).items():
+        if isinstance(p, dict):
+            note(f"profile {label}", p.get("errors"))
     for p in (results.get("floor") or {}).get("passes", []):
         note(f"floor {p['kind']} c={p['concurrency']}", p.get("errors"))
     note("open streams", results.get("open_streams", {}).get("errors"))
@@ -251,10 +254,29 @@ def cpu_table(results: dict[str, Any]) -> Table:
     return "Gateway CPU per call, and where it goes", header, rows, "l" + "r" * 9
 
 
+def profile_tables(results: dict[str, Any]) -> list[Table]:
+    """py-spy's samples of the profiled passes: by layer, then the functions
+    with the most samples of their own (bench/harness/profile.py)."""
+    out: list[Table] = []
+    for label, p in (results.get("profile") or {}).items():
+        if not isinstance(p, dict):
+            continue
+        summary = p.get("summary")
+        if summary is None:
+            out.append((f"Profile, {label}: none", ["why"], [[str(p.get("error"))]], "l"))
+            continue
+        rows = [[f"**{name}**", _f(pct, 1)] for name, pct in summary["layers"]]
+        rows += [[f"function: {name}", _f(pct, 1)] for name, pct in summary["functions"][:10]]
+        out.append((f"Where the gateway's CPU goes, {label} (py-spy, {summary['samples']:,} "
+                    f"samples)", ["where", "% of samples"], rows, "lr"))
+    return out
+
+
 def tables(results: dict[str, Any]) -> list[Table]:
     floor = floor_table(results)
     return [target_table(results), *([floor] if floor else []), load_table(results),
-            stream_table(results), memory_table(results), cpu_table(results)]
+            stream_table(results), memory_table(results), cpu_table(results),
+            *profile_tables(results)]
 
 
 def render_text(all_tables: list[Table]) -> str:

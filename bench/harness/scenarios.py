@@ -1,15 +1,17 @@
 """The measured phases of one run, in order: smoke check, warm-up, unary chat
-(c = 1, 16, 64), streaming chat (c = 16), embeddings (c = 16), the leak check
-(RSS across N calls) and 1,000 open streams (RSS)."""
+(c = 1, 16, 64), streaming chat (c = 16), embeddings (c = 16), the profiled
+passes (py-spy; no figure comes from them), the leak check (RSS across N
+calls) and 1,000 open streams (RSS)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from . import procfs
+from . import procfs, profile
 from .drivers import Drivers
 from .servers import Gateway, Nginx
 from .tools import say
@@ -100,7 +102,7 @@ class Run:
         }
         gateway = {
             "ghz": self.through_gateway(f"{name} gateway (ghz)",
-                                        lambda: d.ghz(addr, kind, concurrency, s)),
+                                        functools.partial(d.ghz, addr, kind, concurrency, s)),
             "loadgen": self.through_gateway(
                 f"{name} gateway (loadgen)",
                 lambda: d.loadgen_grpc(addr, f"{kind}=1", concurrency, seconds=s)),
@@ -114,6 +116,28 @@ class Run:
         self.results["unary"] = [self.scenario("chat", c) for c in self.plan.unary_concurrency]
         self.results["stream"] = self.scenario("stream", self.plan.stream_concurrency)
         self.results["embed"] = self.scenario("embed", self.plan.embed_concurrency)
+
+    def profile_passes(self) -> None:
+        """py-spy on the gateway during one more stream and unary pass each
+        (not counted in any figure: sampling slows the gateway down)."""
+        py_spy, d, s, addr = self.drivers.tools.py_spy, self.drivers, self.plan.seconds, \
+            self.gateway.address
+        if py_spy is None:
+            self.results["profile"] = {"error": "py-spy is not installed"}
+            return
+        out: dict[str, Any] = {}
+        for kind, concurrency in (("stream", self.plan.stream_concurrency), ("chat", 16)):
+            label = f"{kind} c={concurrency}"
+            say(f"profile: {label} (py-spy)")
+            r = profile.record(py_spy, self.gateway.pid, s,
+                               self.drivers.run_dir / f"profile-{kind}.txt",
+                               functools.partial(d.ghz, addr, kind, concurrency, s))
+            self.calls_served += r["requests"]
+            _warn_errors(f"profile {label}", r)
+            out[label] = {"requests": r["requests"], "errors": r["errors"],
+                          **({"summary": r["profile"]} if "profile" in r
+                             else {"error": r.get("profile_error", "")})}
+        self.results["profile"] = out
 
     def leak_check(self) -> None:
         """RSS before and after N calls (after everything above warmed up),
@@ -191,6 +215,7 @@ class Run:
         self.smoke()
         self.warm_up()
         self.load_phases()
+        self.profile_passes()
         self.leak_check()
         self.open_streams()
         cpu = procfs.cpu_seconds(self.gateway.pid) - cpu0

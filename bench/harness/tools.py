@@ -1,6 +1,6 @@
 """The benchmark's tools, installed when missing: nginx and wrk from Debian's
-packages (apt-get), ghz from the Go module proxy (pinned), buf from the
-pinned pip constraints, and bench/loadgen built with the local Go."""
+packages (apt-get), ghz from the Go module proxy (pinned), buf and py-spy
+from the pinned pip constraints, and bench/loadgen built with the local Go."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class Tools:
     buf: str
     go: str
     loadgen: str  # built into the run directory
+    py_spy: str | None  # None: could not be installed (the profile is skipped)
 
     def versions(self) -> dict[str, str]:
         return {
@@ -124,6 +125,19 @@ def ensure_buf(repo: Path) -> str:
     return str(buf)
 
 
+def ensure_py_spy(repo: Path) -> str | None:
+    py_spy = repo / ".venv" / "bin" / "py-spy"
+    if not py_spy.exists():
+        say("installing py-spy (pip, pinned by constraints.txt)")
+        done = subprocess.run([str(repo / ".venv" / "bin" / "pip"), "install", "-q",
+                               "--disable-pip-version-check", "-c",
+                               str(repo / "constraints.txt"), "py-spy"], check=False)
+        if done.returncode != 0:
+            say("WARNING: py-spy could not be installed: no profile in this run")
+            return None
+    return str(py_spy)
+
+
 def build_loadgen(repo: Path, go: str, out_dir: Path) -> str:
     out = out_dir / "loadgen"
     subprocess.run([go, "build", "-o", str(out), "."], check=True, cwd=repo / "bench" / "loadgen")
@@ -145,4 +159,5 @@ def ensure_tools(repo: Path, out_dir: Path) -> Tools:
             _apt_install("util-linux")
     go = ensure_go()
     return Tools(nginx=ensure_nginx(), wrk=ensure_wrk(), ghz=ensure_ghz(repo, go),
-                 buf=ensure_buf(repo), go=go, loadgen=build_loadgen(repo, go, out_dir))
+                 buf=ensure_buf(repo), go=go, loadgen=build_loadgen(repo, go, out_dir),
+                 py_spy=ensure_py_spy(repo))
