@@ -8,9 +8,9 @@ Serves `ChatService/Chat` (one constant reply) and `StreamChat` (three
 constant messages) from a bare grpc.aio server (bench/harness/floor.py),
 pinned to the gateway's core, and drives it with ghz from the other core as
 `make bench` drives the gateway: unary at c = 1, 16 and 64, streams at
-c = 16. `make bench` measures the same with `h1` after the gateway, so every
-run reports its machine's floor; bench/README.md ("Where the time goes")
-compares them.
+c = 16. `make bench` measures the same with `h1` right after each of the
+gateway's unary and stream passes, so every run reports its machine's floor;
+bench/README.md ("Where the time goes") compares them.
 """
 
 from __future__ import annotations
@@ -48,16 +48,19 @@ def main() -> int:
     drivers = Drivers(kit, REPO, run_dir, load_cpu, tools.build_protoset(REPO, kit.buf, run_dir),
                       write_requests(run_dir / "requests"))
     nginx = Nginx(kit.nginx, REPO, run_dir, load_cpu).start() if args.upstream != "none" else None
+    server = floor.FloorServer(server_cpu, args.upstream, nginx.base_url if nginx else "")
     try:
-        result = floor.measure(drivers, server_cpu, load_cpu, args.seconds, args.upstream,
-                               nginx.base_url if nginx else "")
+        server.start(drivers)
+        passes = [server.measure(drivers, load_cpu, kind, c, args.seconds)
+                  for kind, c in floor.PASSES]
     finally:
+        server.stop()
         if nginx is not None:
             nginx.stop()
     print(f"upstream call: {args.upstream}")
     print(f"{'call':<6} {'c':>3} {'calls/s':>8} {'p50 ms':>7} {'CPU ms/call':>12} "
           f"{'server CPU %':>13} {'ctx switches/call':>18} {'errors':>7}")
-    for r in result["passes"]:
+    for r in passes:
         f = r["cpu"]
         print(f"{r['kind']:<6} {r['concurrency']:>3} {r['rps']:>8,.0f} "
               f"{r['latency_ms']['p50']:>7.2f} {f['gateway_cpu_ms_per_request']:>12.3f} "

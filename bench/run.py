@@ -7,8 +7,9 @@ Starts nginx (bench/nginx.conf: static OpenAI-compatible replies) and the
 gateway (bench/gateway.yaml, one worker) pinned to one core, drives them
 from the other core with ghz (gRPC), wrk (direct HTTP) and bench/loadgen
 (checked replies, stream timings, open streams, the leak check), and
-then measures the floor (a bare grpc.aio server with one upstream call per
-RPC: bench/harness/floor.py) on the same core, and writes
+with the floor (a bare grpc.aio server with one upstream call per RPC:
+bench/harness/floor.py) on the same core measured right after each unary
+and stream pass, and writes
 bench/results/<UTC date>.json, a table on stdout and, after a full run, the
 latest figures in bench/README.md. See bench/README.md.
 
@@ -80,19 +81,18 @@ def measure(args: argparse.Namespace, run_dir: Path, cores: tuple[int, int]) -> 
     setup = {"gateway_cpu": gateway_cpu, "load_cpu": load_cpu, "tools": kit.versions(),
              "plan": plan.__dict__, "run_dir": str(run_dir)}
     nginx = Nginx(kit.nginx, REPO, run_dir, load_cpu).start()
+    bare = floor.FloorServer(gateway_cpu, "h1", nginx.base_url)
     gateway: Gateway | None = None
     try:
-        try:
-            gateway = Gateway(REPO, run_dir, gateway_cpu, nginx.port).start()
-            tools.say(f"gateway {gateway.address} (pid {gateway.pid}), upstream {nginx.base_url}")
-            run = scenarios.Run(plan, drivers, nginx, gateway, gateway_cpu, load_cpu)
-            results = run.run_all()
-        finally:
-            exit_code = gateway.stop() if gateway is not None else None
-        tools.say("floor: a bare grpc.aio server, one upstream call through h1 per RPC")
-        results["floor"] = floor.measure(drivers, gateway_cpu, load_cpu, plan.seconds, "h1",
-                                         nginx.base_url)
+        bare.start(drivers)
+        tools.say(f"floor server {bare.address}: bare grpc.aio, one upstream call through h1")
+        gateway = Gateway(REPO, run_dir, gateway_cpu, nginx.port).start()
+        tools.say(f"gateway {gateway.address} (pid {gateway.pid}), upstream {nginx.base_url}")
+        run = scenarios.Run(plan, drivers, nginx, gateway, gateway_cpu, load_cpu, bare)
+        results = run.run_all()
     finally:
+        exit_code = gateway.stop() if gateway is not None else None
+        bare.stop()
         nginx.stop()
     results["setup"] = setup
     results["gateway_exit"] = exit_code

@@ -8,8 +8,9 @@ driven by ghz exactly as the gateway is. With an upstream client, each RPC
 first POSTs its request bytes to the nginx fake (the chat or the stream
 path) through that client (`h1`, the gateway's own transport, or aiohttp)
 and reads the whole reply. What this costs is what any grpc.aio gateway pays
-before its own work, on this machine: `make bench` measures it after the
-gateway (the "floor" in its tables) and bench/floor.py prints it alone.
+before its own work, on this machine: `make bench` measures it right after
+each unary and stream pass of the gateway (the "floor" in its tables) and
+bench/floor.py prints it alone.
 """
 
 from __future__ import annotations
@@ -88,35 +89,46 @@ async def serve(port: int, client: str, base_url: str) -> None:
     await server.wait_for_termination()
 
 
-def measure(drivers: Drivers, cpu: int, load_cpu: int, seconds: float, client: str = "h1",
-            base_url: str = "") -> dict[str, Any]:
-    """Starts the floor server on `cpu`, drives each pass with ghz and
-    returns {"client", "passes": [{kind, concurrency, rps, latency_ms, cpu, errors}]}."""
-    port = free_port()
-    argv = [sys.executable, str(SCRIPT), "--serve", str(port), "--upstream", client,
-            "--url", base_url]
-    proc = subprocess.Popen(pin(cpu, argv), stdout=subprocess.PIPE, text=True, env=child_env())
-    passes = []
-    try:
-        assert proc.stdout is not None
-        if proc.stdout.readline().strip() != "serving":
+class FloorServer:
+    """The floor server in its own process, pinned to the gateway's core. It
+    idles (no CPU) while the gateway is measured; each gateway pass is
+    followed at once by the same pass against it, so both see the machine
+    in the same state (a shared host's speed drifts over minutes)."""
+
+    def __init__(self, cpu: int, client: str = "h1", base_url: str = "") -> None:
+        self.cpu, self.client, self.base_url = cpu, client, base_url
+        self.proc: subprocess.Popen[str] | None = None
+        self.address = ""
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def start(self, drivers: Drivers) -> FloorServer:
+        port = free_port()
+        argv = [sys.executable, str(SCRIPT), "--serve", str(port), "--upstream", self.client,
+                "--url", self.base_url]
+        self.proc = subprocess.Popen(pin(self.cpu, argv), stdout=subprocess.PIPE, text=True,
+                                     env=child_env())
+        assert self.proc.stdout is not None
+        if self.proc.stdout.readline().strip() != "serving":
+            self.stop()
             raise RuntimeError("the floor server did not start")
-        address = f"127.0.0.1:{port}"
-        drivers.ghz(address, "chat", 16, 2)  # warm-up
-        drivers.ghz(address, "stream", 16, 1)
-        for kind, concurrency in PASSES:
-            with procfs.Probe(proc.pid, cpu, load_cpu) as probe:
-                r = drivers.ghz(address, kind, concurrency, seconds)
-            passes.append({"kind": kind, "concurrency": concurrency, "rps": r["rps"],
-                           "requests": r["requests"], "errors": r["errors"],
-                           "latency_ms": r["latency_ms"], "cpu": probe.figures(r["requests"])})
-    finally:
-        stop_process(proc, 15, 10)
-    return {"client": client, "passes": passes}
+        self.address = f"127.0.0.1:{port}"
+        drivers.ghz(self.address, "chat", 16, 2)  # warm-up
+        drivers.ghz(self.address, "stream", 16, 1)
+        return self
 
+    def measure(self, drivers: Drivers, load_cpu: int, kind: str, concurrency: int,
+                seconds: float) -> dict[str, Any]:
+        """One ghz pass: {kind, concurrency, rps, requests, errors, latency_ms, cpu}."""
+        with procfs.Probe(self.pid, self.cpu, load_cpu) as probe:
+            r = drivers.ghz(self.address, kind, concurrency, seconds)
+        return {"kind": kind, "concurrency": concurrency, "rps": r["rps"],
+                "requests": r["requests"], "errors": r["errors"],
+                "latency_ms": r["latency_ms"], "cpu": probe.figures(r["requests"])}
 
-def find(floor: dict[str, Any] | None, kind: str, concurrency: int) -> dict[str, Any] | None:
-    for p in (floor or {}).get("passes", []):
-        if p["kind"] == kind and p["concurrency"] == concurrency:
-            return p
-    return None
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            stop_process(self.proc, 15, 10)

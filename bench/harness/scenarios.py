@@ -13,6 +13,7 @@ from typing import Any
 
 from . import procfs, profile
 from .drivers import Drivers
+from .floor import FloorServer
 from .servers import Gateway, Nginx
 from .tools import say
 
@@ -39,8 +40,9 @@ class Run:
     """Everything a phase needs; results accumulate in `self.results`."""
 
     def __init__(self, plan: Plan, drivers: Drivers, nginx: Nginx, gateway: Gateway,
-                 gateway_cpu: int, load_cpu: int) -> None:
+                 gateway_cpu: int, load_cpu: int, floor: FloorServer | None = None) -> None:
         self.plan, self.drivers, self.nginx, self.gateway = plan, drivers, nginx, gateway
+        self.floor = floor
         self.gateway_cpu, self.load_cpu = gateway_cpu, load_cpu
         self.calls_served = 0  # every call the gateway served, for CPU over the run
         self.results: dict[str, Any] = {}
@@ -107,8 +109,13 @@ class Run:
                 f"{name} gateway (loadgen)",
                 lambda: d.loadgen_grpc(addr, f"{kind}=1", concurrency, seconds=s)),
         }
+        bare = None
+        if self.floor is not None and kind in ("chat", "stream"):
+            say(f"{name} floor (ghz)")
+            bare = self.floor.measure(d, self.load_cpu, kind, concurrency, s)
+            _warn_errors(f"{name} floor", bare)
         return {"kind": kind, "concurrency": concurrency, "seconds": s,
-                "direct": direct, "gateway": gateway,
+                "direct": direct, "gateway": gateway, "floor": bare,
                 "overhead_ms": {"ghz-wrk": _overhead(gateway["ghz"], direct["wrk"]),
                                 "loadgen": _overhead(gateway["loadgen"], direct["loadgen"])}}
 
