@@ -18,6 +18,8 @@ from llmgateway.v1 import (
     chat_pb2,
     chat_pb2_grpc,
     common_pb2,
+    completions_pb2,
+    completions_pb2_grpc,
     embeddings_pb2,
     embeddings_pb2_grpc,
     models_pb2,
@@ -64,6 +66,18 @@ def test_unary_stream_embed_and_models(gateway: GatewayProcess) -> None:
         rebuilt.request_id = reply.request_id
         rebuilt.upstream_request_id = reply.upstream_request_id
         assert rebuilt == reply
+        # The access line of a stream names the provider, as a unary call's does.
+        line = gateway.wait_for_log(lambda e: e.get("rpc") == "StreamChat"
+                                    and e.get("request_id") == events[0].start.request_id,
+                                    timeout=10)
+        assert (line["code"], line["model"], line["provider"]) == ("OK", "fast", "echo")
+        completion = list(completions_pb2_grpc.CompletionServiceStub(ch).StreamComplete(
+            completions_pb2.StreamCompleteRequest(input=completions_pb2.CompletionInput(
+                model="fast", prompts=["over the wire"])), timeout=10))
+        line = gateway.wait_for_log(lambda e: e.get("rpc") == "StreamComplete"
+                                    and e.get("request_id") == completion[0].start.request_id,
+                                    timeout=10)
+        assert (line["code"], line["provider"]) == ("OK", "echo")
         vectors = embeddings_pb2_grpc.EmbeddingServiceStub(ch).Embed(
             embeddings_pb2.EmbedRequest(model="echo/echo-embed",
                                         inputs=[embeddings_pb2.EmbedInput(text="x")]),

@@ -16,6 +16,7 @@ from ..api.errors import to_item_error
 from ..api.tokens import count_tokens_to_proto
 from ..batch import BatchItem, run_batch, validate_batch
 from ..core.errors import GatewayError
+from ..core.events import StreamStart
 from ..gateway import Gateway
 from .rpc import Call, server_stream, unary
 
@@ -42,6 +43,8 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         call.model = core.model
         async for event in self._gateway.stream(core, request_id=call.request_id,
                                                 deadline=call.deadline):
+            if type(event) is StreamStart:
+                call.provider = event.provider  # for the access log line
             yield stream_event_to_proto(event)
 
     @unary("CountTokens")

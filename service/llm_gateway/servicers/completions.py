@@ -12,6 +12,7 @@ from ..api.completions import (
     completion_request_from_proto,
     completion_response_to_proto,
 )
+from ..core.completions import CompletionStart
 from ..gateway import Gateway
 from .rpc import Call, server_stream, unary
 
@@ -39,4 +40,6 @@ class CompletionServicer(completions_pb2_grpc.CompletionServiceServicer):
         call.model = core.model
         async for event in self._gateway.stream_complete(core, request_id=call.request_id,
                                                          deadline=call.deadline):
+            if type(event) is CompletionStart:
+                call.provider = event.provider  # for the access log line
             yield completion_event_to_proto(event)
