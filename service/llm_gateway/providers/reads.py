@@ -5,18 +5,47 @@ events decoded from it (`ProviderBase.stream_reads`). The gateway merges what
 arrived together (core/coalesce.py) and pays the per-event machinery of an
 async generator once per read, not once per event: one read of a fast
 upstream carries dozens of SSE events.
+
+    framed(chunks, SSEDecoder())    bytes  -> a list of SSE events per read
+    decode_reads(reads, step)       items  -> a list of neutral events per read
+    flatten(reads)                  lists  -> the events one at a time
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from ..core.errors import GatewayError
 
 Item = TypeVar("Item")
 Event = TypeVar("Event")
+Framed = TypeVar("Framed", covariant=True)
+
+
+class Framing(Protocol[Framed]):
+    """A pure, incremental framing decoder (SSE, NDJSON, AWS event stream)."""
+
+    def feed(self, chunk: bytes) -> list[Framed]:
+        """The items this chunk completes."""
+
+    def close(self) -> list[Framed]:
+        """The end of the body: what it completes, or an error for a torn item."""
+
+
+async def framed(chunks: AsyncIterator[bytes], framing: Framing[Item]
+                 ) -> AsyncIterator[list[Item]]:
+    """The items of a byte stream, a list per read: each item as soon as its
+    last byte arrives; reads that complete no item yield nothing."""
+    async for chunk in chunks:
+        items = framing.feed(chunk)
+        if items:
+            yield items
+    items = framing.close()
+    if items:
+        yield items
+
 
 # Decodes one framed item (an SSE event, an NDJSON line, an event-stream
 # frame), appending the events it yields to the list; True when the item ends

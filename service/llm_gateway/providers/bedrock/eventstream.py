@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from botocore.eventstream import EventStreamBuffer, ParserError
 
 from ...core.errors import UpstreamProtocolError
+from ..reads import framed
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +69,12 @@ class FrameDecoder:
             self._pending -= message.prelude.total_length
             yield _frame(message.headers, message.payload)
 
-    def close(self) -> None:
+    def close(self) -> list[Frame]:
         if self._pending:
             raise UpstreamProtocolError(
                 f"the event stream ended inside a frame ({self._pending} bytes left over)",
                 provider=self._provider, model=self._model)
+        return []
 
 
 def _frame(headers: dict[str, object], payload: bytes) -> Frame:
@@ -86,13 +88,7 @@ def _frame(headers: dict[str, object], payload: bytes) -> Frame:
     return Frame(message_type, str(kind), payload, str(headers.get(":error-message", "")))
 
 
-async def iter_frames(chunks: AsyncIterator[bytes], provider: str, model: str
-                      ) -> AsyncIterator[list[Frame]]:
-    """The frames of a response body, a list per read (each frame as soon as
-    its last byte arrives; reads that complete no frame yield nothing)."""
-    decoder = FrameDecoder(provider, model)
-    async for chunk in chunks:
-        frames = decoder.feed(chunk)
-        if frames:
-            yield frames
-    decoder.close()
+def iter_frames(chunks: AsyncIterator[bytes], provider: str, model: str
+                ) -> AsyncIterator[list[Frame]]:
+    """The frames of a response body, a list per read (providers/reads.py)."""
+    return framed(chunks, FrameDecoder(provider, model))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from ..reads import framed
+
 
 class NDJSONDecoder:
     __slots__ = ("_buffer",)
@@ -26,14 +28,6 @@ class NDJSONDecoder:
         return [rest] if rest.strip() else []
 
 
-async def iter_ndjson(chunks: AsyncIterator[bytes]) -> AsyncIterator[list[bytes]]:
-    """The lines of a byte stream, a list per read (each line as soon as it
-    is complete; reads that complete no line yield nothing)."""
-    decoder = NDJSONDecoder()
-    async for chunk in chunks:
-        lines = decoder.feed(chunk)
-        if lines:
-            yield lines
-    lines = decoder.close()
-    if lines:
-        yield lines
+def iter_ndjson(chunks: AsyncIterator[bytes]) -> AsyncIterator[list[bytes]]:
+    """The lines of a byte stream, a list per read (providers/reads.py)."""
+    return framed(chunks, NDJSONDecoder())

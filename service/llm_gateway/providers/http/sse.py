@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import NamedTuple
 
+from ..reads import framed
+
 
 class ServerSentEvent(NamedTuple):
     # A tuple: a stream makes one per upstream event, and tuples are cheap.
@@ -93,14 +95,6 @@ class SSEDecoder:
         # "retry" and unknown fields are ignored.
 
 
-async def iter_sse(chunks: AsyncIterator[bytes]) -> AsyncIterator[list[ServerSentEvent]]:
-    """The events of a byte stream, a list per read (each event as soon as
-    its last byte arrives; reads that complete no event yield nothing)."""
-    decoder = SSEDecoder()
-    async for chunk in chunks:
-        events = decoder.feed(chunk)
-        if events:
-            yield events
-    events = decoder.close()
-    if events:
-        yield events
+def iter_sse(chunks: AsyncIterator[bytes]) -> AsyncIterator[list[ServerSentEvent]]:
+    """The events of a byte stream, a list per read (providers/reads.py)."""
+    return framed(chunks, SSEDecoder())
