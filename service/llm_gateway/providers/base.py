@@ -281,4 +281,3 @@ class ProviderBase:
     async def aclose(self) -> None:
         if self.client is not None:
             await self.client.aclose()
-
