@@ -234,5 +234,3 @@ def from_env(env: Mapping[str, str]) -> dict[str, Any] | None:
     if token:
         settings["bearer_token"] = token
     return settings
-
-
