@@ -1,21 +1,29 @@
-"""The gateway's own Python per call, without gRPC and without sockets.
+"""The gateway's own Python per call, without sockets to the upstream.
 
-    .venv/bin/python bench/micro_path.py            # unary chat and a stream
+    .venv/bin/python bench/micro_path.py            # in-process: unary chat and a stream
     .venv/bin/python bench/micro_path.py stream
+    .venv/bin/python bench/micro_path.py --server   # the real gRPC server, driven by ghz
 
-Builds the gateway from bench/gateway.yaml, gives each provider an upstream
-that answers at once with the files in bench/upstream/ (the same replies
-nginx serves in `make bench`), and calls the ChatService servicer methods
-directly with the benchmark's requests: protobuf parsing, translation to the
-core model and back, routing, the OpenAI codec, SSE and JSON decoding,
-coalescing and serialization of the replies. What `make bench` measures
-beyond this is gRPC's own machinery and the loopback HTTP call (bench/floor.py).
-Figures are in bench/README.md ("What was done").
+Builds the gateway from bench/gateway.yaml and gives each provider an
+upstream that answers at once with the files in bench/upstream/ (the same
+replies nginx serves in `make bench`). In-process, it calls the ChatService
+servicer methods directly with the benchmark's requests: protobuf parsing,
+translation to the core model and back, routing, the OpenAI codec, SSE and
+JSON decoding, coalescing and serialization of the replies. With
+`--server`, the same gateway serves gRPC on the gateway's core (pinned, one
+worker, driven by ghz from the other core like `make bench`) and prints its
+CPU per call beside the bare grpc.aio server's without an upstream call
+(bench/harness/floor.py): what the same Python costs inside the server.
+Figures are in bench/README.md ("Where the time goes").
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,15 +34,19 @@ from typing import Any
 
 import uvloop
 from google.protobuf import json_format
-from harness.drivers import PROMPT
+from harness import floor, procfs, tools
+from harness.drivers import PROMPT, Drivers, write_requests
+from harness.servers import child_env, free_port, pin, stop_process
 from llm_gateway.config.loader import load_config
 from llm_gateway.gateway import Gateway
 from llm_gateway.providers.http.transport import OutgoingRequest, RequestTimeout, TransportResponse
+from llm_gateway.server.app import GatewayServer
 from llm_gateway.servicers.chat import ChatServicer
 from llmgateway.v1 import chat_pb2
 from multidict import CIMultiDict
 
 BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
 CALLS = 5_000
 ROUNDS = 7
 MESSAGES = [{"role": "ROLE_USER", "parts": [{"text": PROMPT}]}]
@@ -120,5 +132,57 @@ async def main(names: list[str]) -> None:
         print(f"{name:<8} {statistics.median(runs):>22.1f} {min(runs):>8.1f}")
 
 
+async def serve(port: int) -> None:
+    """The real server, instant upstream (run by `--server` in its own process)."""
+    config = Path(tempfile.mkdtemp(prefix="micro-path-")) / "gateway.yaml"
+    config.write_text((BENCH / "gateway.yaml").read_text().replace("__PORT__", "9"))
+    logging.getLogger("llm_gateway.access").setLevel(logging.WARNING)
+    server = GatewayServer(load_config(str(config), env={}))
+    upstream = InstantUpstream()
+    for provider in server.gateway.providers.values():
+        provider.client._transport = upstream
+    await server.start(f"127.0.0.1:{port}")
+    print("serving", flush=True)
+    await asyncio.Event().wait()
+
+
+def in_server(seconds: float = 4) -> None:
+    cpus = sorted(os.sched_getaffinity(0))
+    server_cpu, load_cpu = cpus[0], cpus[-1]
+    run_dir = Path(tempfile.mkdtemp(prefix="micro-path-"))
+    kit = tools.ensure_tools(REPO, run_dir)
+    drivers = Drivers(kit, REPO, run_dir, load_cpu, tools.build_protoset(REPO, kit.buf, run_dir),
+                      write_requests(run_dir / "requests"))
+    port = free_port()
+    proc = subprocess.Popen(pin(server_cpu, [sys.executable, __file__, "--serve", str(port)]),
+                            stdout=subprocess.PIPE, text=True, env=child_env())
+    bare = floor.FloorServer(server_cpu, "none")
+    try:
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != "serving":
+            raise RuntimeError("the server did not start")
+        bare.start(drivers)
+        address = f"127.0.0.1:{port}"
+        drivers.ghz(address, "stream", 16, 1)
+        drivers.ghz(address, "chat", 16, 1)
+        print(f"{'call (ghz, c=16)':<18} {'gateway CPU ms':>15} {'bare server CPU ms':>19} "
+              f"{'difference':>11}")
+        for kind in ("chat", "stream"):
+            with procfs.Probe(proc.pid, server_cpu, load_cpu) as probe:
+                r = drivers.ghz(address, kind, 16, seconds)
+            gateway_ms = probe.figures(r["requests"])["gateway_cpu_ms_per_request"]
+            bare_ms = bare.measure(drivers, load_cpu, kind, 16, seconds)["cpu"][
+                "gateway_cpu_ms_per_request"]
+            print(f"{kind:<18} {gateway_ms:>15.3f} {bare_ms:>19.3f} {gateway_ms - bare_ms:>11.3f}")
+    finally:
+        bare.stop()
+        stop_process(proc, 15, 10)
+
+
 if __name__ == "__main__":
-    uvloop.run(main(sys.argv[1:]))
+    if sys.argv[1:2] == ["--serve"]:
+        uvloop.run(serve(int(sys.argv[2])))
+    elif sys.argv[1:2] == ["--server"]:
+        in_server()
+    else:
+        uvloop.run(main(sys.argv[1:]))
