@@ -21,8 +21,14 @@ def _unary(r: dict[str, Any], c: int) -> dict[str, Any]:
     return next(s for s in r["unary"] if s["concurrency"] == c)
 
 
+def _streams(r: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stream scenarios: c = 1 (when the run has it) and the target's c = 16."""
+    return [s for s in (r.get("stream_c1"), r.get("stream")) if s]
+
+
 def _floor(r: dict[str, Any], kind: str, c: int) -> dict[str, Any]:
-    scenario = _unary(r, c) if kind == "chat" else r["stream"]
+    scenario = _unary(r, c) if kind == "chat" else next(
+        s for s in _streams(r) if s["concurrency"] == c)
     if not scenario.get("floor"):
         raise KeyError(f"floor {kind} c={c}")
     return scenario["floor"]
@@ -90,7 +96,7 @@ def error_counts(results: dict[str, Any]) -> dict[str, dict[str, int]]:
             found[where] = errors
 
     note("warm-up", results.get("warmup", {}).get("gateway", {}).get("errors"))
-    for s in [*results.get("unary", []), results.get("stream"), results.get("embed")]:
+    for s in [*results.get("unary", []), *_streams(results), results.get("embed")]:
         if not s:
             continue
         for path in ("direct", "gateway"):
@@ -100,7 +106,7 @@ def error_counts(results: dict[str, Any]) -> dict[str, dict[str, int]]:
     for label, p in (results.get("profile") or {}).items():
         if isinstance(p, dict):
             note(f"profile {label}", p.get("errors"))
-    for s in [*results.get("unary", []), results.get("stream")]:
+    for s in [*results.get("unary", []), *_streams(results)]:
         if s and s.get("floor"):
             note(f"{s['kind']} c={s['concurrency']} floor", s["floor"].get("errors"))
     note("open streams", results.get("open_streams", {}).get("errors"))
@@ -141,7 +147,7 @@ def target_table(results: dict[str, Any]) -> Table:
 def floor_table(results: dict[str, Any]) -> Table | None:
     """The gateway beside the floor, pass by pass (both driven by ghz)."""
     rows = []
-    for s in [*results["unary"], results["stream"]]:
+    for s in [*results["unary"], *_streams(results)]:
         p, gateway = s.get("floor"), s["gateway"]["ghz"]
         if not p:
             continue
@@ -181,26 +187,27 @@ def load_table(results: dict[str, Any]) -> Table:
 
 
 def stream_table(results: dict[str, Any]) -> Table:
-    s = results["stream"]
-    header = ["path (tool)", "streams/s", "first event p50 / p99 ms", "first text p50 ms",
+    header = ["c", "path (tool)", "streams/s", "first event p50 / p99 ms", "first text p50 ms",
               "end p50 / p99 ms", "errors/streams", "gw CPU ms/stream", "gw CPU %"]
     rows = []
-    for path, tool in (("gateway", "loadgen"), ("gateway", "ghz"),
-                       ("direct", "loadgen"), ("direct", "wrk")):
-        r = s[path][tool]
-        cpu = r.get("cpu", {})
-        first = (f"{_f(_lat(r, 'first_event_ms', 'p50'))} / {_f(_lat(r, 'first_event_ms', 'p99'))}"
-                 if r.get("first_event_ms") else "-")
-        rows.append([f"{path} ({tool})", _f(r["rps"], 0), first,
-                     _f(_lat(r, "first_text_ms", "p50")),
-                     f"{_f(_lat(r, 'latency_ms', 'p50'))} / {_f(_lat(r, 'latency_ms', 'p99'))}",
-                     _errors(r), _f(cpu.get("gateway_cpu_ms_per_request"), 3),
-                     _f(cpu.get("gateway_cpu_pct"), 0)])
-    o = s["overhead_ms"]["loadgen"]
-    rows.append(["overhead (loadgen)", "", f"+{_f(o.get('first_event_p50'))} / "
-                 f"+{_f(o.get('first_event_p99'))}", "", f"+{_f(o.get('p50'))} / "
-                 f"+{_f(o.get('p99'))}", "", "", ""])
-    return f"Streaming chat (20 chunks), c={s['concurrency']}", header, rows, "l" + "r" * 7
+    for s in _streams(results):
+        c = str(s["concurrency"])
+        for path, tool in (("gateway", "loadgen"), ("gateway", "ghz"),
+                           ("direct", "loadgen"), ("direct", "wrk")):
+            r = s[path][tool]
+            cpu = r.get("cpu", {})
+            first = (f"{_f(_lat(r, 'first_event_ms', 'p50'))} / "
+                     f"{_f(_lat(r, 'first_event_ms', 'p99'))}" if r.get("first_event_ms") else "-")
+            rows.append([c, f"{path} ({tool})", _f(r["rps"], 0), first,
+                         _f(_lat(r, "first_text_ms", "p50")),
+                         f"{_f(_lat(r, 'latency_ms', 'p50'))} / {_f(_lat(r, 'latency_ms', 'p99'))}",
+                         _errors(r), _f(cpu.get("gateway_cpu_ms_per_request"), 3),
+                         _f(cpu.get("gateway_cpu_pct"), 0)])
+        o = s["overhead_ms"]["loadgen"]
+        rows.append([c, "overhead (loadgen)", "", f"+{_f(o.get('first_event_p50'))} / "
+                     f"+{_f(o.get('first_event_p99'))}", "", f"+{_f(o.get('p50'))} / "
+                     f"+{_f(o.get('p99'))}", "", "", ""])
+    return "Streaming chat (20 chunks)", header, rows, "rl" + "r" * 7
 
 
 def memory_table(results: dict[str, Any]) -> Table:
@@ -232,7 +239,7 @@ THREAD_GROUPS = [("event loop (main thread)", "event loop %"),
 
 def cpu_table(results: dict[str, Any]) -> Table:
     rows = []
-    for s in [*results["unary"], results["stream"], results["embed"]]:
+    for s in [*results["unary"], *_streams(results), results["embed"]]:
         cpu = s["gateway"]["loadgen"]["cpu"]
         per_call = cpu["gateway_cpu_ms_per_request"]
         threads = cpu.get("cpu_s_by_thread") or {}
@@ -306,7 +313,7 @@ def summary_markdown(results: dict[str, Any]) -> str:
     dirty = " with uncommitted changes under service/" if m["uncommitted_service_changes"] else ""
     pk = m["packages"]
     versions = ", ".join(f"{k} {v}" for k, v in pk.items())
-    passes = [s["gateway"][tool]["cpu"] for s in [*results["unary"], results["stream"],
+    passes = [s["gateway"][tool]["cpu"] for s in [*results["unary"], *_streams(results),
                                                   results["embed"]] for tool in ("ghz", "loadgen")]
     other = max(c["gateway_core_other_pct"] for c in [*passes, results["leak"]["load"]["cpu"]])
     return "\n".join([

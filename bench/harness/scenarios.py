@@ -1,5 +1,5 @@
 """The measured phases of one run, in order: smoke check, warm-up, unary chat
-(c = 1, 16, 64), streaming chat (c = 16), embeddings (c = 16), the profiled
+(c = 1, 16, 64), streaming chat (c = 1, 16), embeddings (c = 16), the profiled
 passes (py-spy; no figure comes from them), the leak check (RSS across N
 calls) and 1,000 open streams (RSS)."""
 
@@ -121,6 +121,8 @@ class Run:
 
     def load_phases(self) -> None:
         self.results["unary"] = [self.scenario("chat", c) for c in self.plan.unary_concurrency]
+        # c = 1: the first-event overhead of an idle gateway (at c = 16 it is queueing).
+        self.results["stream_c1"] = self.scenario("stream", 1)
         self.results["stream"] = self.scenario("stream", self.plan.stream_concurrency)
         self.results["embed"] = self.scenario("embed", self.plan.embed_concurrency)
 
