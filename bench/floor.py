@@ -8,7 +8,7 @@ Serves `ChatService/Chat` (one constant reply) and `StreamChat` (three
 constant messages) from a bare grpc.aio server (bench/harness/floor.py),
 pinned to the gateway's core, and drives it with ghz from the other core as
 `make bench` drives the gateway: unary at c = 1, 16 and 64, streams at
-c = 16. `make bench` measures the same with `h1` right after each of the
+c = 1 and 16. `make bench` measures the same with `h1` right after each of the
 gateway's unary and stream passes, so every run reports its machine's floor;
 bench/README.md ("Where the time goes") compares them.
 """

@@ -27,7 +27,7 @@ from .servers import child_env, free_port, pin, stop_process
 
 SCRIPT = Path(__file__).resolve().parent.parent / "floor.py"
 # (kind, concurrency) of each pass: the gateway's unary and stream passes.
-PASSES = (("chat", 1), ("chat", 16), ("chat", 64), ("stream", 16))
+PASSES = (("chat", 1), ("chat", 16), ("chat", 64), ("stream", 1), ("stream", 16))
 
 Post = Callable[[str, bytes], Awaitable[None]]
 
