@@ -16,14 +16,13 @@ bench/README.md ("Where the time goes") compares them.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
 
-from harness import floor, tools
-from harness.drivers import Drivers, write_requests
-from harness.servers import Nginx
+from harness import floor
+from harness.drivers import Drivers
+from harness.servers import Nginx, pick_cores
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -41,13 +40,11 @@ def main() -> int:
         uvloop.run(floor.serve(args.serve, args.upstream, args.url))
         return 0
 
-    cpus = sorted(os.sched_getaffinity(0))
-    server_cpu, load_cpu = cpus[0], cpus[-1]
+    server_cpu, load_cpu = pick_cores()
     run_dir = Path(tempfile.mkdtemp(prefix="llm-gateway-floor-"))
-    kit = tools.ensure_tools(REPO, run_dir)
-    drivers = Drivers(kit, REPO, run_dir, load_cpu, tools.build_protoset(REPO, kit.buf, run_dir),
-                      write_requests(run_dir / "requests"))
-    nginx = Nginx(kit.nginx, REPO, run_dir, load_cpu).start() if args.upstream != "none" else None
+    drivers = Drivers.prepare(REPO, run_dir, load_cpu)
+    nginx = (Nginx(drivers.tools.nginx, REPO, run_dir, load_cpu).start()
+             if args.upstream != "none" else None)
     server = floor.FloorServer(server_cpu, args.upstream, nginx.base_url if nginx else "")
     try:
         server.start(drivers)

@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,9 +32,9 @@ from typing import Any
 
 import uvloop
 from google.protobuf import json_format
-from harness import floor, procfs, tools
-from harness.drivers import PROMPT, Drivers, write_requests
-from harness.servers import child_env, free_port, pin, stop_process
+from harness import floor, procfs
+from harness.drivers import PROMPT, Drivers
+from harness.servers import free_port, pick_cores, start_serving, stop_process
 from llm_gateway.config.loader import load_config
 from llm_gateway.gateway import Gateway
 from llm_gateway.providers.http.transport import OutgoingRequest, RequestTimeout, TransportResponse
@@ -147,20 +145,13 @@ async def serve(port: int) -> None:
 
 
 def in_server(seconds: float = 4) -> None:
-    cpus = sorted(os.sched_getaffinity(0))
-    server_cpu, load_cpu = cpus[0], cpus[-1]
-    run_dir = Path(tempfile.mkdtemp(prefix="micro-path-"))
-    kit = tools.ensure_tools(REPO, run_dir)
-    drivers = Drivers(kit, REPO, run_dir, load_cpu, tools.build_protoset(REPO, kit.buf, run_dir),
-                      write_requests(run_dir / "requests"))
+    server_cpu, load_cpu = pick_cores()
+    drivers = Drivers.prepare(REPO, Path(tempfile.mkdtemp(prefix="micro-path-")), load_cpu)
     port = free_port()
-    proc = subprocess.Popen(pin(server_cpu, [sys.executable, __file__, "--serve", str(port)]),
-                            stdout=subprocess.PIPE, text=True, env=child_env())
+    proc = start_serving(server_cpu, [sys.executable, __file__, "--serve", str(port)],
+                         "the gateway")
     bare = floor.FloorServer(server_cpu, "none")
     try:
-        assert proc.stdout is not None
-        if proc.stdout.readline().strip() != "serving":
-            raise RuntimeError("the server did not start")
         bare.start(drivers)
         address = f"127.0.0.1:{port}"
         drivers.ghz(address, "stream", 16, 1)

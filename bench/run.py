@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from harness import floor, machine, report, scenarios, tools
-from harness.drivers import Drivers, write_requests
-from harness.servers import Gateway, Nginx
+from harness.drivers import Drivers
+from harness.servers import Gateway, Nginx, pick_cores
 
 REPO = Path(__file__).resolve().parent.parent
 MIN_OPEN_FILES = 8192  # 1,000 streams: a gRPC stream and an upstream socket each
@@ -53,16 +53,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def pick_cores(args: argparse.Namespace) -> tuple[int, int]:
-    allowed = sorted(os.sched_getaffinity(0))
-    gateway = args.gateway_cpu if args.gateway_cpu is not None else allowed[0]
-    others = [c for c in allowed if c != gateway]
-    load = args.load_cpu if args.load_cpu is not None else (others[0] if others else gateway)
-    if load == gateway:
-        tools.say("WARNING: one core only: the gateway shares it with the load generators")
-    return gateway, load
-
-
 def raise_open_files() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = hard if hard == resource.RLIM_INFINITY else min(hard, max(soft, 65536))
@@ -75,9 +65,8 @@ def raise_open_files() -> None:
 def measure(args: argparse.Namespace, run_dir: Path, cores: tuple[int, int]) -> dict[str, Any]:
     gateway_cpu, load_cpu = cores
     plan = scenarios.QUICK if args.quick else scenarios.FULL
-    kit = tools.ensure_tools(REPO, run_dir)
-    protoset = tools.build_protoset(REPO, kit.buf, run_dir)
-    drivers = Drivers(kit, REPO, run_dir, load_cpu, protoset, write_requests(run_dir / "requests"))
+    drivers = Drivers.prepare(REPO, run_dir, load_cpu)
+    kit = drivers.tools
     setup = {"gateway_cpu": gateway_cpu, "load_cpu": load_cpu, "tools": kit.versions(),
              "plan": plan.__dict__, "run_dir": str(run_dir)}
     nginx = Nginx(kit.nginx, REPO, run_dir, load_cpu).start()
@@ -103,7 +92,7 @@ def measure(args: argparse.Namespace, run_dir: Path, cores: tuple[int, int]) -> 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     raise_open_files()
-    cores = pick_cores(args)
+    cores = pick_cores(args.gateway_cpu, args.load_cpu)
     started = datetime.now(UTC)
     info = machine.describe(REPO)
     run_dir = Path(tempfile.mkdtemp(prefix="llm-gateway-bench-"))

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .servers import pin
-from .tools import Tools
+from .tools import Tools, build_protoset, ensure_tools
 
 GRPC_METHODS = {
     "chat": "llmgateway.v1.ChatService/Chat",
@@ -69,6 +69,14 @@ class Drivers:
         self.protoset, self.requests = protoset, requests
         self.upstream = repo / "bench" / "upstream"
         self.wrk_script = repo / "bench" / "wrk" / "check.lua"
+
+    @classmethod
+    def prepare(cls, repo: Path, run_dir: Path, cpu: int) -> Drivers:
+        """The tools installed or built, the descriptor set and the request
+        files written into `run_dir`: drivers pinned to `cpu`."""
+        kit = ensure_tools(repo, run_dir)
+        return cls(kit, repo, run_dir, cpu, build_protoset(repo, kit.buf, run_dir),
+                   write_requests(run_dir / "requests"))
 
     def _run(self, argv: list[str], timeout: float) -> str:
         out = subprocess.run(pin(self.cpu, argv), capture_output=True, text=True,

@@ -23,7 +23,7 @@ from typing import Any
 
 from . import procfs
 from .drivers import HTTP_PATHS, Drivers
-from .servers import child_env, free_port, pin, stop_process
+from .servers import free_port, start_serving, stop_process
 
 SCRIPT = Path(__file__).resolve().parent.parent / "floor.py"
 # (kind, concurrency) of each pass: the gateway's unary and stream passes.
@@ -107,14 +107,9 @@ class FloorServer:
 
     def start(self, drivers: Drivers) -> FloorServer:
         port = free_port()
-        argv = [sys.executable, str(SCRIPT), "--serve", str(port), "--upstream", self.client,
-                "--url", self.base_url]
-        self.proc = subprocess.Popen(pin(self.cpu, argv), stdout=subprocess.PIPE, text=True,
-                                     env=child_env())
-        assert self.proc.stdout is not None
-        if self.proc.stdout.readline().strip() != "serving":
-            self.stop()
-            raise RuntimeError("the floor server did not start")
+        self.proc = start_serving(self.cpu, [sys.executable, str(SCRIPT), "--serve", str(port),
+                                             "--upstream", self.client, "--url", self.base_url],
+                                  "the floor server")
         self.address = f"127.0.0.1:{port}"
         drivers.ghz(self.address, "chat", 16, 2)  # warm-up
         drivers.ghz(self.address, "stream", 16, 1)

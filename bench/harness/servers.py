@@ -17,6 +17,8 @@ import urllib.request
 from pathlib import Path
 from typing import IO, Any
 
+from .tools import say
+
 START_TIMEOUT = 60.0
 
 
@@ -34,6 +36,28 @@ def child_env() -> dict[str, str]:
     """Loopback traffic never goes through a proxy from the environment."""
     no_proxy = ",".join(filter(None, [os.environ.get("NO_PROXY", ""), "127.0.0.1", "localhost"]))
     return {**os.environ, "NO_PROXY": no_proxy, "no_proxy": no_proxy}
+
+
+def pick_cores(gateway: int | None = None, load: int | None = None) -> tuple[int, int]:
+    """(the server's core, the load generators' core): the first two allowed
+    cores unless given."""
+    allowed = sorted(os.sched_getaffinity(0))
+    server = gateway if gateway is not None else allowed[0]
+    others = [c for c in allowed if c != server]
+    load = load if load is not None else (others[0] if others else server)
+    if load == server:
+        say("WARNING: one core only: the server shares it with the load generators")
+    return server, load
+
+
+def start_serving(cpu: int, argv: list[str], what: str) -> subprocess.Popen[str]:
+    """A server process pinned to `cpu` that prints "serving" once it is ready."""
+    proc = subprocess.Popen(pin(cpu, argv), stdout=subprocess.PIPE, text=True, env=child_env())
+    assert proc.stdout is not None
+    if proc.stdout.readline().strip() != "serving":
+        stop_process(proc, 15, 10)
+        raise RuntimeError(f"{what} did not start")
+    return proc
 
 
 def stop_process(proc: subprocess.Popen[Any], sig: int, timeout: float) -> int:
