@@ -104,7 +104,7 @@ class Run:
         }
         gateway = {
             "ghz": self.through_gateway(f"{name} gateway (ghz)",
-                                        functools.partial(d.ghz, addr, kind, concurrency, s)),
+                                        lambda: d.ghz(addr, kind, concurrency, s)),
             "loadgen": self.through_gateway(
                 f"{name} gateway (loadgen)",
                 lambda: d.loadgen_grpc(addr, f"{kind}=1", concurrency, seconds=s)),

@@ -115,26 +115,27 @@ def ensure_ghz(repo: Path, go: str) -> str:
     return str(ghz)
 
 
+def _pip_install(repo: Path, package: str) -> bool:
+    """`package` into the project's .venv, at the version constraints.txt pins."""
+    say(f"installing {package} (pip, pinned by constraints.txt)")
+    done = subprocess.run([str(repo / ".venv" / "bin" / "pip"), "install", "-q",
+                           "--disable-pip-version-check", "-c", str(repo / "constraints.txt"),
+                           package], check=False)
+    return done.returncode == 0
+
+
 def ensure_buf(repo: Path) -> str:
     buf = repo / ".venv" / "bin" / "buf"
-    if not buf.exists():
-        say("installing buf (pip, pinned by constraints.txt)")
-        subprocess.run([str(repo / ".venv" / "bin" / "pip"), "install", "-q",
-                        "--disable-pip-version-check", "-c", str(repo / "constraints.txt"),
-                        "buf-bin"], check=True)
+    if not buf.exists() and not _pip_install(repo, "buf-bin"):
+        raise RuntimeError("buf could not be installed (pip install buf-bin)")
     return str(buf)
 
 
 def ensure_py_spy(repo: Path) -> str | None:
     py_spy = repo / ".venv" / "bin" / "py-spy"
-    if not py_spy.exists():
-        say("installing py-spy (pip, pinned by constraints.txt)")
-        done = subprocess.run([str(repo / ".venv" / "bin" / "pip"), "install", "-q",
-                               "--disable-pip-version-check", "-c",
-                               str(repo / "constraints.txt"), "py-spy"], check=False)
-        if done.returncode != 0:
-            say("WARNING: py-spy could not be installed: no profile in this run")
-            return None
+    if not py_spy.exists() and not _pip_install(repo, "py-spy"):
+        say("WARNING: py-spy could not be installed: no profile in this run")
+        return None
     return str(py_spy)
 
 

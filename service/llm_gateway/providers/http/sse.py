@@ -44,9 +44,10 @@ class SSEDecoder:
                 self._pending_cr = True
             buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         events: list[ServerSentEvent] = []
-        if not (self._data or self._event or self._id):
+        if not (self._data or self._event):
             # At an event boundary: whole events of one `data:` line (nearly
-            # every event of an LLM stream) are taken without a line loop.
+            # every event of an LLM stream) are taken without a line loop
+            # (while no `id:` has been seen: the last event id persists).
             blocks = buffer.split(b"\n\n")
             buffer = blocks.pop()  # what follows the last complete event
             for block in blocks:

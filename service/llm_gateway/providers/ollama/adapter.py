@@ -106,10 +106,9 @@ class OllamaProvider(ProviderBase):
 
             async for events in decode_reads(iter_ndjson(chunks), step):
                 yield events
-            if decoder.finished:
-                return
-            raise UpstreamProtocolError("the stream ended before its done line",
-                                        provider=self.name, model=ctx.model)
+            if not decoder.finished:
+                raise UpstreamProtocolError("the stream ended before its done line",
+                                            provider=self.name, model=ctx.model)
 
     # --- embeddings -------------------------------------------------------------------
 
