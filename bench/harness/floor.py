@@ -4,7 +4,9 @@ It serves `ChatService/Chat` with one constant, pre-serialized reply and
 `ChatService/StreamChat` with three (as many messages as the gateway sends
 for the benchmark's stream: start, the merged text, done), with no gateway
 code and no deserialization, on uvloop, pinned to the gateway's core and
-driven by ghz exactly as the gateway is. With an upstream client, each RPC
+driven by ghz exactly as the gateway is. The replies carry what the
+gateway's would (the text, finish reason and usage of bench/upstream's
+files), so loadgen's checks pass and it can time the floor's streams too. With an upstream client, each RPC
 first POSTs its request bytes to the nginx fake (the chat or the stream
 path) through that client (`h1`, the gateway's own transport, or aiohttp)
 and reads the whole reply. What this costs is what any grpc.aio gateway pays
@@ -15,6 +17,7 @@ bench/floor.py prints it alone.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
@@ -26,6 +29,7 @@ from .drivers import HTTP_PATHS, Drivers
 from .servers import free_port, start_serving, stop_process
 
 SCRIPT = Path(__file__).resolve().parent.parent / "floor.py"
+UPSTREAM = SCRIPT.parent / "upstream"
 # (kind, concurrency) of each pass: the gateway's unary and stream passes.
 PASSES = (("chat", 1), ("chat", 16), ("chat", 64), ("stream", 1), ("stream", 16))
 
@@ -54,16 +58,47 @@ def _client(kind: str) -> Post:
     return via_h1
 
 
+def replies() -> tuple[bytes, list[bytes]]:
+    """The floor's Chat reply and StreamChat messages, serialized: the
+    upstream files' text, finish reason and usage, as the gateway sends them."""
+    from llmgateway.v1 import chat_pb2, common_pb2, content_pb2
+
+    def usage(u: dict[str, int]) -> common_pb2.Usage:
+        return common_pb2.Usage(input_tokens=u["prompt_tokens"],
+                                output_tokens=u["completion_tokens"],
+                                total_tokens=u["total_tokens"])
+
+    chat = json.loads((UPSTREAM / "chat.json").read_text())
+    choice = chat["choices"][0]
+    reply = chat_pb2.ChatResponse(
+        id=chat["id"], model=chat["model"], provider="floor",
+        message=content_pb2.Message(role=content_pb2.ROLE_ASSISTANT, parts=[
+            content_pb2.Part(text=choice["message"]["content"])]),
+        finish_reason=common_pb2.FINISH_REASON_STOP, provider_finish_reason=choice["finish_reason"],
+        usage=usage(chat["usage"]))
+    chunks = [json.loads(line[len("data: "):])
+              for line in (UPSTREAM / "stream.sse").read_text().splitlines()
+              if line.startswith("data: {")]
+    text = "".join(c["choices"][0]["delta"].get("content") or ""
+                   for c in chunks if c["choices"])
+    finish = next(c["choices"][0]["finish_reason"] for c in chunks
+                  if c["choices"] and c["choices"][0]["finish_reason"])
+    events = [
+        chat_pb2.StreamChatResponse(start=chat_pb2.StreamStart(
+            id=chunks[0]["id"], model=chunks[0]["model"], provider="floor")),
+        chat_pb2.StreamChatResponse(text_delta=chat_pb2.TextDelta(index=0, text=text)),
+        chat_pb2.StreamChatResponse(done=chat_pb2.StreamDone(
+            finish_reason=common_pb2.FINISH_REASON_STOP, provider_finish_reason=finish,
+            usage=usage(chunks[-1]["usage"])))]
+    return reply.SerializeToString(), [e.SerializeToString() for e in events]
+
+
 async def serve(port: int, client: str, base_url: str) -> None:
     """The floor server (in its own process: bench/floor.py --serve)."""
     import grpc
-    from llmgateway.v1 import chat_pb2
+    from grpc_health.v1 import health, health_pb2_grpc
 
-    reply = chat_pb2.ChatResponse(id="floor", model="floor").SerializeToString()
-    events = [chat_pb2.StreamChatResponse(start=chat_pb2.StreamStart(id="floor", model="floor")),
-              chat_pb2.StreamChatResponse(text_delta=chat_pb2.TextDelta(text="floor")),
-              chat_pb2.StreamChatResponse(done=chat_pb2.StreamDone())]
-    stream_replies = [e.SerializeToString() for e in events]
+    reply, stream_replies = replies()
     post = _client(client) if client != "none" else None
     chat_url, stream_url = base_url + HTTP_PATHS["chat"], base_url + HTTP_PATHS["stream"]
 
@@ -83,6 +118,8 @@ async def serve(port: int, client: str, base_url: str) -> None:
         "StreamChat": grpc.unary_stream_rpc_method_handler(stream_chat)})
     server = grpc.aio.server()
     server.add_generic_rpc_handlers((handler,))
+    # loadgen checks each connection's health first; the overall status is SERVING.
+    health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), server)
     server.add_insecure_port(f"127.0.0.1:{port}")
     await server.start()
     print("serving", flush=True)
@@ -116,13 +153,14 @@ class FloorServer:
         return self
 
     def measure(self, drivers: Drivers, load_cpu: int, kind: str, concurrency: int,
-                seconds: float) -> dict[str, Any]:
-        """One ghz pass: {kind, concurrency, rps, requests, errors, latency_ms, cpu}."""
+                seconds: float, tool: str = "ghz") -> dict[str, Any]:
+        """One pass by ghz (statuses) or loadgen (replies checked, stream
+        timings): the driver's figures, with kind, concurrency and cpu."""
         with procfs.Probe(self.pid, self.cpu, load_cpu) as probe:
-            r = drivers.ghz(self.address, kind, concurrency, seconds)
-        return {"kind": kind, "concurrency": concurrency, "rps": r["rps"],
-                "requests": r["requests"], "errors": r["errors"],
-                "latency_ms": r["latency_ms"], "cpu": probe.figures(r["requests"])}
+            r = (drivers.ghz(self.address, kind, concurrency, seconds) if tool == "ghz" else
+                 drivers.loadgen_grpc(self.address, f"{kind}=1", concurrency, seconds=seconds))
+        return {"kind": kind, "concurrency": concurrency, **r,
+                "cpu": probe.figures(r["requests"])}
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

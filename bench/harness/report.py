@@ -57,7 +57,8 @@ TARGETS = [
            floor=lambda r: _floor(r, "chat", 64)["rps"]),
     Target("Streaming first-event overhead p50, c=16", "≤ 2", "ms",
            lambda r: r["stream"]["overhead_ms"]["loadgen"]["first_event_p50"],
-           lambda v: v <= 2),
+           lambda v: v <= 2,
+           floor=lambda r: r["stream"]["overhead_ms"]["floor-loadgen"]["first_event_p50"]),
     Target("Streaming throughput, c=16, one core", "≥ 1,000", "streams/s",
            lambda r: r["stream"]["gateway"]["loadgen"]["rps"], lambda v: v >= 1000, 0,
            floor=lambda r: _floor(r, "stream", 16)["rps"]),
@@ -107,8 +108,9 @@ def error_counts(results: dict[str, Any]) -> dict[str, dict[str, int]]:
         if isinstance(p, dict):
             note(f"profile {label}", p.get("errors"))
     for s in [*results.get("unary", []), *_streams(results)]:
-        if s and s.get("floor"):
-            note(f"{s['kind']} c={s['concurrency']} floor", s["floor"].get("errors"))
+        for key, label in (("floor", "floor"), ("floor_loadgen", "floor loadgen")):
+            if s and s.get(key):
+                note(f"{s['kind']} c={s['concurrency']} {label}", s[key].get("errors"))
     note("open streams", results.get("open_streams", {}).get("errors"))
     return found
 
@@ -188,25 +190,34 @@ def load_table(results: dict[str, Any]) -> Table:
 
 def stream_table(results: dict[str, Any]) -> Table:
     header = ["c", "path (tool)", "streams/s", "first event p50 / p99 ms", "first text p50 ms",
-              "end p50 / p99 ms", "errors/streams", "gw CPU ms/stream", "gw CPU %"]
+              "end p50 / p99 ms", "errors/streams", "server CPU ms/stream", "server CPU %"]
     rows = []
     for s in _streams(results):
         c = str(s["concurrency"])
-        for path, tool in (("gateway", "loadgen"), ("gateway", "ghz"),
-                           ("direct", "loadgen"), ("direct", "wrk")):
-            r = s[path][tool]
+        passes = [("gateway (loadgen)", s["gateway"]["loadgen"]),
+                  ("gateway (ghz)", s["gateway"]["ghz"]),
+                  ("floor (loadgen)", s.get("floor_loadgen")),
+                  ("direct (loadgen)", s["direct"]["loadgen"]),
+                  ("direct (wrk)", s["direct"]["wrk"])]
+        for label, r in passes:
+            if not r:
+                continue
             cpu = r.get("cpu", {})
             first = (f"{_f(_lat(r, 'first_event_ms', 'p50'))} / "
                      f"{_f(_lat(r, 'first_event_ms', 'p99'))}" if r.get("first_event_ms") else "-")
-            rows.append([c, f"{path} ({tool})", _f(r["rps"], 0), first,
+            rows.append([c, label, _f(r["rps"], 0), first,
                          _f(_lat(r, "first_text_ms", "p50")),
                          f"{_f(_lat(r, 'latency_ms', 'p50'))} / {_f(_lat(r, 'latency_ms', 'p99'))}",
                          _errors(r), _f(cpu.get("gateway_cpu_ms_per_request"), 3),
                          _f(cpu.get("gateway_cpu_pct"), 0)])
-        o = s["overhead_ms"]["loadgen"]
-        rows.append([c, "overhead (loadgen)", "", f"+{_f(o.get('first_event_p50'))} / "
-                     f"+{_f(o.get('first_event_p99'))}", "", f"+{_f(o.get('p50'))} / "
-                     f"+{_f(o.get('p99'))}", "", "", ""])
+        for tools, label in (("loadgen", "overhead (loadgen)"),
+                             ("floor-loadgen", "overhead, floor (loadgen)")):
+            o = s["overhead_ms"].get(tools)
+            if o is None:
+                continue
+            rows.append([c, label, "", f"+{_f(o.get('first_event_p50'))} / "
+                         f"+{_f(o.get('first_event_p99'))}", "", f"+{_f(o.get('p50'))} / "
+                         f"+{_f(o.get('p99'))}", "", "", ""])
     return "Streaming chat (20 chunks)", header, rows, "rl" + "r" * 7
 
 
