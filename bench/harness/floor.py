@@ -6,13 +6,13 @@ for the benchmark's stream: start, the merged text, done), with no gateway
 code and no deserialization, on uvloop, pinned to the gateway's core and
 driven by ghz exactly as the gateway is. The replies carry what the
 gateway's would (the text, finish reason and usage of bench/upstream's
-files), so loadgen's checks pass and it can time the floor's streams too. With an upstream client, each RPC
-first POSTs its request bytes to the nginx fake (the chat or the stream
-path) through that client (`h1`, the gateway's own transport, or aiohttp)
-and reads the whole reply. What this costs is what any grpc.aio gateway pays
-before its own work, on this machine: `make bench` measures it right after
-each unary and stream pass of the gateway (the "floor" in its tables) and
-bench/floor.py prints it alone.
+files), so loadgen's checks pass and it can time the floor's streams too.
+With an upstream client, each RPC first POSTs its request bytes to the nginx
+fake (the chat or the stream path) through that client (`h1`, the gateway's
+own transport, or aiohttp) and reads the whole reply. What this costs is
+what any grpc.aio gateway pays before its own work, on this machine: `make
+bench` measures it right after each unary and stream pass of the gateway
+(the "floor" in its tables) and bench/floor.py prints it alone.
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ def _client(kind: str) -> Post:
 
     from llm_gateway.providers.http.h1 import H1Transport
     from llm_gateway.providers.http.transport import OutgoingRequest, RequestTimeout
-    transport = H1Transport(max_connections=256, max_keepalive_connections=256)
+    transport = H1Transport(max_connections=256, max_keepalive_connections=256,
+                            keepalive_expiry=4.0)
     timeout = RequestTimeout(connect=5, read=30, write=30, pool=5)
 
     async def via_h1(url: str, body: bytes) -> None:

@@ -102,6 +102,13 @@ class HttpProviderConfig(ProviderConfig):
     timeout: Timeouts = Timeouts()
     max_connections: int = Field(default=256, ge=1)
     max_keepalive_connections: int = Field(default=64, ge=0)
+    # Seconds an idle pooled connection is kept for reuse. Below the shortest
+    # idle timeout common upstream servers use (uvicorn, so vLLM, and the
+    # llama.cpp server: 5 s), so the gateway never sends a request on a
+    # connection the server is closing at that very moment (the request
+    # would fail, and a POST is not retried). Hosted APIs keep connections
+    # longer: raise it for them if reconnects after idle spells matter.
+    keepalive_expiry: float = Field(default=4.0, gt=0)
     # HTTP/2 to the upstream (multiplexed streams on one connection; served
     # by the httpx transport).
     http2: bool = False

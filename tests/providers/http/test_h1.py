@@ -26,7 +26,8 @@ TIMEOUT = RequestTimeout(connect=5, read=5, write=5, pool=5)
 
 @pytest.fixture
 async def h1() -> AsyncIterator[H1Transport]:
-    transport = H1Transport(max_connections=4, max_keepalive_connections=4)
+    transport = H1Transport(max_connections=4, max_keepalive_connections=4,
+                            keepalive_expiry=60)
     yield transport
     await transport.aclose()
 
@@ -128,7 +129,7 @@ async def test_a_header_with_a_line_break_is_refused_without_its_value(
 
 
 async def test_the_connection_limit_queues_then_times_out(upstream: FakeUpstream) -> None:
-    one = H1Transport(max_connections=1, max_keepalive_connections=1)
+    one = H1Transport(max_connections=1, max_keepalive_connections=1, keepalive_expiry=60)
     upstream.on("GET", "/held", Stream([b"x"], hold_open=True))
     upstream.on("POST", "/p", Reply(200, body=b"ok"))
     try:
@@ -195,8 +196,8 @@ async def test_https_verifies_the_upstream_and_sends_its_name(tmp_path: Path) ->
     server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=server_tls)
     port = server.sockets[0].getsockname()[1]
     request = OutgoingRequest("GET", f"https://localhost:{port}/v1/models")
-    untrusting = H1Transport(max_connections=1, max_keepalive_connections=1)
-    trusting = H1Transport(max_connections=1, max_keepalive_connections=1,
+    untrusting = H1Transport(max_connections=1, max_keepalive_connections=1, keepalive_expiry=60)
+    trusting = H1Transport(max_connections=1, max_keepalive_connections=1, keepalive_expiry=60,
                            tls=ssl.create_default_context(cafile=str(cert_file)))
     try:
         with pytest.raises(TransportConnectError):  # not signed by a trusted CA

@@ -21,18 +21,36 @@ from tests.support.fake_upstream import FakeUpstream, Gate, Reply, Stream
 TIMEOUT = RequestTimeout(connect=5, read=5, write=5, pool=5)
 
 
+POOL = {"max_connections": 8, "max_keepalive_connections": 8}
 TRANSPORTS = {
-    "h1": lambda: H1Transport(max_connections=8, max_keepalive_connections=8),
-    "aiohttp": lambda: AiohttpTransport(max_connections=8, max_keepalive_connections=8),
-    "httpx": lambda: HttpxTransport(max_connections=8, max_keepalive_connections=8, http2=False),
+    "h1": lambda expiry: H1Transport(**POOL, keepalive_expiry=expiry),
+    "aiohttp": lambda expiry: AiohttpTransport(**POOL, keepalive_expiry=expiry),
+    "httpx": lambda expiry: HttpxTransport(**POOL, keepalive_expiry=expiry, http2=False),
 }
 
 
 @pytest.fixture(params=list(TRANSPORTS))
 async def transport(request: pytest.FixtureRequest) -> AsyncIterator[Transport]:
-    t: Transport = TRANSPORTS[request.param]()
+    t: Transport = TRANSPORTS[request.param](60.0)
     yield t
     await t.aclose()
+
+
+@pytest.mark.parametrize("kind", list(TRANSPORTS))
+@pytest.mark.parametrize("expiry", [60.0, 1e-6])
+async def test_an_idle_connection_is_reused_until_it_expires(
+        kind: str, expiry: float, upstream: FakeUpstream) -> None:
+    """A connection idle longer than `keepalive_expiry` is never reused: the
+    upstream may be closing it (uvicorn closes after 5 s idle)."""
+    upstream.on("POST", "/p", Reply(200, body=b"ok"))
+    t: Transport = TRANSPORTS[kind](expiry)
+    try:
+        for _ in range(2):
+            await t.send(OutgoingRequest("POST", upstream.url + "/p", {}, b"{}"), TIMEOUT)
+    finally:
+        await t.aclose()
+    first, second = (upstream.wait_for_exchange(i).connection for i in (1, 2))
+    assert (first == second) is (expiry == 60.0)
 
 
 async def test_send(transport: Transport, upstream: FakeUpstream) -> None:

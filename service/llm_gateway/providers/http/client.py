@@ -118,15 +118,14 @@ class UpstreamResponse:
 def make_transport(config: HttpProviderConfig) -> Transport:
     """The lean HTTP/1.1 client (h1.py) unless HTTP/2 is wanted, or another
     transport is asked for by name."""
+    pool = {"max_connections": config.max_connections,
+            "max_keepalive_connections": config.max_keepalive_connections,
+            "keepalive_expiry": config.keepalive_expiry}
     if config.http2 or config.transport == "httpx":
-        return HttpxTransport(max_connections=config.max_connections,
-                              max_keepalive_connections=config.max_keepalive_connections,
-                              http2=config.http2)
+        return HttpxTransport(**pool, http2=config.http2)
     if config.transport == "aiohttp":
-        return AiohttpTransport(max_connections=config.max_connections,
-                                max_keepalive_connections=config.max_keepalive_connections)
-    return H1Transport(max_connections=config.max_connections,
-                       max_keepalive_connections=config.max_keepalive_connections)
+        return AiohttpTransport(**pool)
+    return H1Transport(**pool)
 
 
 class UpstreamClient:

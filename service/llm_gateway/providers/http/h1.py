@@ -351,12 +351,12 @@ class H1Transport:
     """The transport seam (transport.Transport) over pooled `_Connection`s."""
 
     def __init__(self, *, max_connections: int, max_keepalive_connections: int,
-                 keepalive_seconds: float = 60.0, tls: ssl.SSLContext | None = None) -> None:
+                 keepalive_expiry: float, tls: ssl.SSLContext | None = None) -> None:
         """`tls`: how https upstreams are verified (default: the system's
         trust store, hostname checked)."""
         self._slots = asyncio.Semaphore(max_connections)
         self._max_idle = max_keepalive_connections
-        self._keepalive = keepalive_seconds
+        self._keepalive = keepalive_expiry
         self._idle: dict[Origin, list[_Connection]] = {}
         self._open: set[_Connection] = set()
         self._tls = tls

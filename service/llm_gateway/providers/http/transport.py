@@ -95,16 +95,19 @@ class RequestAuth(Protocol):
 
 
 class AiohttpTransport:
-    def __init__(self, *, max_connections: int, max_keepalive_connections: int) -> None:
+    def __init__(self, *, max_connections: int, max_keepalive_connections: int,
+                 keepalive_expiry: float) -> None:
         self._limit = max_connections
         self._keepalive = max_keepalive_connections
+        self._expiry = keepalive_expiry
         self._session: aiohttp.ClientSession | None = None
 
     def _get_session(self) -> aiohttp.ClientSession:
         # Created on first use: aiohttp sessions belong to a running loop.
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._limit, limit_per_host=self._limit,
-                                             keepalive_timeout=60, enable_cleanup_closed=True)
+                                             keepalive_timeout=self._expiry,
+                                             enable_cleanup_closed=True)
             self._session = aiohttp.ClientSession(
                 connector=connector, auto_decompress=True, skip_auto_headers=("User-Agent",),
                 trust_env=False, raise_for_status=False)
@@ -177,10 +180,11 @@ def _aiohttp_error(exc: BaseException) -> TransportError:
 
 class HttpxTransport:
     def __init__(self, *, max_connections: int, max_keepalive_connections: int,
-                 http2: bool) -> None:
+                 keepalive_expiry: float, http2: bool) -> None:
         self._client = httpx.AsyncClient(
             limits=httpx.Limits(max_connections=max_connections,
-                                max_keepalive_connections=max_keepalive_connections),
+                                max_keepalive_connections=max_keepalive_connections,
+                                keepalive_expiry=keepalive_expiry),
             http2=http2, follow_redirects=False, trust_env=False)
 
     @staticmethod
