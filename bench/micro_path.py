@@ -117,6 +117,9 @@ def calls(servicer: ChatServicer) -> dict[str, Callable[[], Awaitable[None]]]:
 async def main(names: list[str]) -> None:
     table = calls(ChatServicer(gateway()))
     print(f"{'call':<8} {'us/call (median of 7)':>22} {'min':>8}")
+    unknown = set(names) - set(table)
+    if unknown:
+        sys.exit(f"unknown call {', '.join(sorted(unknown))} (try: {', '.join(table)})")
     for name in names or list(table):
         call = table[name]
         for _ in range(CALLS // 2):
@@ -171,7 +174,9 @@ def in_server(seconds: float = 4) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--serve"]:
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        print(__doc__)
+    elif sys.argv[1:2] == ["--serve"]:
         uvloop.run(serve(int(sys.argv[2])))
     elif sys.argv[1:2] == ["--server"]:
         in_server()
