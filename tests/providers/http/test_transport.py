@@ -110,3 +110,24 @@ async def test_providers_choose_their_transport(upstream: FakeUpstream) -> None:
     for kind, provider in chosen.items():
         assert isinstance(provider.client._transport, kind)  # type: ignore[attr-defined]
         await provider.aclose()
+
+
+@pytest.mark.parametrize("settings", [{}, {"http2": True}, {"transport": "aiohttp"}],
+                         ids=["h1", "httpx", "aiohttp"])
+@pytest.mark.parametrize("expiry", [None, 1e-6])
+async def test_keepalive_expiry_reaches_every_transport(
+        settings: dict[str, object], expiry: float | None, upstream: FakeUpstream) -> None:
+    from tests.support.providers import make_provider
+
+    upstream.on("POST", "/v1/p", Reply(200, body=b"ok"))
+    provider = make_provider("vllm", upstream, path="/v1", **settings,
+                             **({} if expiry is None else {"keepalive_expiry": expiry}))
+    transport: Transport = provider.client._transport  # type: ignore[attr-defined]
+    try:
+        for _ in range(2):
+            await transport.send(OutgoingRequest("POST", upstream.url + "/v1/p", {}, b"{}"),
+                                 TIMEOUT)
+    finally:
+        await provider.aclose()
+    first, second = (upstream.wait_for_exchange(i).connection for i in (1, 2))
+    assert (first == second) is (expiry is None)  # the default (4 s) outlives the test
