@@ -56,6 +56,13 @@ def test_every_reason_is_in_the_table() -> None:
     assert reasons <= set(CODE_BY_REASON)
 
 
+def test_the_contract_lists_every_reason_the_table_sends() -> None:
+    from llmgateway.v1 import errors_pb2
+
+    listed = {name.removeprefix("ERROR_REASON_") for name in errors_pb2.ErrorReason.keys()}
+    assert listed - {"UNSPECIFIED"} == set(CODE_BY_REASON)
+
+
 def test_retry_delay_comes_from_the_error() -> None:
     item = to_item_error(e.UpstreamRateLimited("x", provider="p", retry_after=2.5))
     assert item.code == grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]

@@ -76,6 +76,20 @@ def test_upstream_rate_limit_becomes_resource_exhausted(gateway: GatewayProcess,
                             "upstream_status": "429", "upstream_request_id": "req_42"}
 
 
+def test_upstream_out_of_quota_is_failed_precondition_without_retry(
+        gateway: GatewayProcess, upstream: FakeUpstream) -> None:
+    """OpenAI's 429 `insufficient_quota` is billing, not a rate limit:
+    retrying would not help, so no RetryInfo."""
+    upstream.on("POST", PATH, Reply(429, json=fx.ERROR_QUOTA))
+    channel, chat = stub(gateway)
+    with channel, pytest.raises(grpc.RpcError) as exc:
+        chat.Chat(chat_pb2.ChatRequest(input=chat_input("smart")), timeout=10)
+    err = rich_error(exc.value)
+    assert (err.code, err.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "UPSTREAM_BILLING")
+    assert err.retry_delay is None
+    assert "check your plan and billing details" in err.message
+
+
 def test_failure_mid_stream_ends_with_status_after_events(gateway: GatewayProcess,
                                                           upstream: FakeUpstream) -> None:
     upstream.on("POST", PATH, Stream(sse(fx.chunk({"content": "partial"}), {

@@ -2696,6 +2696,14 @@ pub enum ErrorReason {
     ContentFiltered = 16,
     /// UNAVAILABLE: the gateway is shutting down.
     ShuttingDown = 17,
+    /// FAILED_PRECONDITION: the provider refused the gateway's account for
+    /// billing reasons (out of credits, a spend limit reached: HTTP 402, or
+    /// OpenAI's 429 `insufficient_quota`). An operator problem; retrying does
+    /// not help until the account is fixed.
+    UpstreamBilling = 18,
+    /// INTERNAL: a bug in the gateway; the details are only in its log (find
+    /// them by the request id in RequestInfo).
+    Internal = 19,
 }
 impl ErrorReason {
     /// String value of the enum field names used in the ProtoBuf definition.
@@ -2722,6 +2730,8 @@ impl ErrorReason {
             Self::UpstreamModelNotFound => "ERROR_REASON_UPSTREAM_MODEL_NOT_FOUND",
             Self::ContentFiltered => "ERROR_REASON_CONTENT_FILTERED",
             Self::ShuttingDown => "ERROR_REASON_SHUTTING_DOWN",
+            Self::UpstreamBilling => "ERROR_REASON_UPSTREAM_BILLING",
+            Self::Internal => "ERROR_REASON_INTERNAL",
         }
     }
     /// Creates an enum from field names used in the ProtoBuf definition.
@@ -2745,6 +2755,8 @@ impl ErrorReason {
             "ERROR_REASON_UPSTREAM_MODEL_NOT_FOUND" => Some(Self::UpstreamModelNotFound),
             "ERROR_REASON_CONTENT_FILTERED" => Some(Self::ContentFiltered),
             "ERROR_REASON_SHUTTING_DOWN" => Some(Self::ShuttingDown),
+            "ERROR_REASON_UPSTREAM_BILLING" => Some(Self::UpstreamBilling),
+            "ERROR_REASON_INTERNAL" => Some(Self::Internal),
             _ => None,
         }
     }

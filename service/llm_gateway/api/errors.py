@@ -12,6 +12,7 @@
 | CONTENT_FILTERED          | INVALID_ARGUMENT    | upstream content policy refusal  |
 | UPSTREAM_MODEL_NOT_FOUND  | NOT_FOUND           | upstream 404                     |
 | UPSTREAM_RATE_LIMITED     | RESOURCE_EXHAUSTED  | RetryInfo (upstream 429)         |
+| UPSTREAM_BILLING          | FAILED_PRECONDITION | upstream 402, 429 out of quota   |
 | UPSTREAM_UNAVAILABLE      | UNAVAILABLE         | RetryInfo (502, 503, 529)        |
 | UPSTREAM_UNREACHABLE      | UNAVAILABLE         | RetryInfo (connection failed)    |
 | UPSTREAM_TIMEOUT          | DEADLINE_EXCEEDED   | upstream 408, 504, read timeout  |
@@ -50,6 +51,7 @@ CODE_BY_REASON: dict[str, grpc.StatusCode] = {
     "CONTENT_FILTERED": grpc.StatusCode.INVALID_ARGUMENT,
     "UPSTREAM_MODEL_NOT_FOUND": grpc.StatusCode.NOT_FOUND,
     "UPSTREAM_RATE_LIMITED": grpc.StatusCode.RESOURCE_EXHAUSTED,
+    "UPSTREAM_BILLING": grpc.StatusCode.FAILED_PRECONDITION,
     "UPSTREAM_UNAVAILABLE": grpc.StatusCode.UNAVAILABLE,
     "UPSTREAM_UNREACHABLE": grpc.StatusCode.UNAVAILABLE,
     "UPSTREAM_TIMEOUT": grpc.StatusCode.DEADLINE_EXCEEDED,

@@ -174,6 +174,13 @@ class UpstreamAuthFailed(UpstreamError):
     reason = "UPSTREAM_AUTH_FAILED"
 
 
+class UpstreamBillingFailed(UpstreamError):
+    """The provider refused the gateway's account (no credits, a spend limit):
+    no retry helps until an operator fixes it, so no retry_after."""
+
+    reason = "UPSTREAM_BILLING"
+
+
 class UpstreamRateLimited(UpstreamError):
     reason = "UPSTREAM_RATE_LIMITED"
     retry_after = 1.0  # when the provider gives no Retry-After

@@ -20,6 +20,14 @@ def error(status: int, problem: UpstreamProblem, **headers: str) -> e.UpstreamEr
     # The wording heuristic never turns a rate limit into a context error.
     (429, UpstreamProblem("Rate limit reached: too many tokens per min"), e.UpstreamRateLimited),
     (503, UpstreamProblem("overloaded", context_length=True), e.UpstreamUnavailable),
+    # Out of credits or over a spend limit: no wait helps.
+    (402, UpstreamProblem("Your credit balance is too low", "billing_error"),
+     e.UpstreamBillingFailed),
+    (429, UpstreamProblem("You exceeded your current quota", "credit_balance_exhausted"),
+     e.UpstreamBillingFailed),
+    (429, UpstreamProblem("You exceeded your current quota", "", billing=True),
+     e.UpstreamBillingFailed),
+    (429, UpstreamProblem("Rate limit reached", "rate_limit_exceeded"), e.UpstreamRateLimited),
     (500, UpstreamProblem("boom"), e.UpstreamFailure),
 ])
 def test_status_then_what_the_body_says(status: int, problem: UpstreamProblem,

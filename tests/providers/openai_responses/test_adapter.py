@@ -241,6 +241,8 @@ async def test_cancelling_a_stream_closes_the_upstream_connection(upstream: Fake
      f"openai_responses: {fx.ERROR_EVENT['message']} (rate_limit_exceeded)", ["StreamStart"]),
     ([fx.ERROR_EVENT], e.UpstreamRateLimited,
      f"openai_responses: {fx.ERROR_EVENT['message']} (rate_limit_exceeded)", []),
+    ([fx.CREATED, fx.QUOTA_EVENT], e.UpstreamBillingFailed,
+     f"openai_responses: {fx.QUOTA_EVENT['message']} (insufficient_quota)", ["StreamStart"]),
 ])
 async def test_in_stream_errors(upstream: FakeUpstream, events: list, error: type,
                                 message: str, seen: list[str]) -> None:

@@ -70,6 +70,14 @@ const (
 	ErrorReason_ERROR_REASON_CONTENT_FILTERED ErrorReason = 16
 	// UNAVAILABLE: the gateway is shutting down.
 	ErrorReason_ERROR_REASON_SHUTTING_DOWN ErrorReason = 17
+	// FAILED_PRECONDITION: the provider refused the gateway's account for
+	// billing reasons (out of credits, a spend limit reached: HTTP 402, or
+	// OpenAI's 429 `insufficient_quota`). An operator problem; retrying does
+	// not help until the account is fixed.
+	ErrorReason_ERROR_REASON_UPSTREAM_BILLING ErrorReason = 18
+	// INTERNAL: a bug in the gateway; the details are only in its log (find
+	// them by the request id in RequestInfo).
+	ErrorReason_ERROR_REASON_INTERNAL ErrorReason = 19
 )
 
 // Enum value maps for ErrorReason.
@@ -93,6 +101,8 @@ var (
 		15: "ERROR_REASON_UPSTREAM_MODEL_NOT_FOUND",
 		16: "ERROR_REASON_CONTENT_FILTERED",
 		17: "ERROR_REASON_SHUTTING_DOWN",
+		18: "ERROR_REASON_UPSTREAM_BILLING",
+		19: "ERROR_REASON_INTERNAL",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":              0,
@@ -113,6 +123,8 @@ var (
 		"ERROR_REASON_UPSTREAM_MODEL_NOT_FOUND": 15,
 		"ERROR_REASON_CONTENT_FILTERED":         16,
 		"ERROR_REASON_SHUTTING_DOWN":            17,
+		"ERROR_REASON_UPSTREAM_BILLING":         18,
+		"ERROR_REASON_INTERNAL":                 19,
 	}
 )
 
@@ -147,7 +159,7 @@ var File_llmgateway_v1_errors_proto protoreflect.FileDescriptor
 
 const file_llmgateway_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x1allmgateway/v1/errors.proto\x12\rllmgateway.v1*\xb0\x05\n" +
+	"\x1allmgateway/v1/errors.proto\x12\rllmgateway.v1*\xee\x05\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_INVALID_REQUEST\x10\x01\x12 \n" +
@@ -167,7 +179,9 @@ const file_llmgateway_v1_errors_proto_rawDesc = "" +
 	"$ERROR_REASON_UPSTREAM_PROTOCOL_ERROR\x10\x0e\x12)\n" +
 	"%ERROR_REASON_UPSTREAM_MODEL_NOT_FOUND\x10\x0f\x12!\n" +
 	"\x1dERROR_REASON_CONTENT_FILTERED\x10\x10\x12\x1e\n" +
-	"\x1aERROR_REASON_SHUTTING_DOWN\x10\x11B\xc1\x01\n" +
+	"\x1aERROR_REASON_SHUTTING_DOWN\x10\x11\x12!\n" +
+	"\x1dERROR_REASON_UPSTREAM_BILLING\x10\x12\x12\x19\n" +
+	"\x15ERROR_REASON_INTERNAL\x10\x13B\xc1\x01\n" +
 	"\x11com.llmgateway.v1B\vErrorsProtoP\x01ZJgithub.com/llm-gateway/llm-gateway/generated/go/llmgateway/v1;llmgatewayv1\xa2\x02\x03LXX\xaa\x02\rLlmgateway.V1\xca\x02\rLlmgateway\\V1\xe2\x02\x19Llmgateway\\V1\\GPBMetadata\xea\x02\x0eLlmgateway::V1b\x06proto3"
 
 var (

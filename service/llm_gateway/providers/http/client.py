@@ -68,7 +68,8 @@ def default_problem(status: int, body: Any) -> UpstreamProblem:
         err = body.get("error", body)
         if isinstance(err, dict):
             code = err.get("code") or err.get("type") or ""
-            return UpstreamProblem(str(err.get("message") or ""), str(code))
+            return UpstreamProblem(str(err.get("message") or ""), str(code),
+                                   billing=err.get("type") == "insufficient_quota")
         if isinstance(err, str):
             return UpstreamProblem(err)
     if isinstance(body, str) and body.strip():

@@ -11,6 +11,7 @@ the problem's hints.
 | 401, 403                      | UpstreamAuthFailed (INTERNAL)                 |
 | 404                           | UpstreamModelNotFound (NOT_FOUND)             |
 | 408, 504                      | UpstreamTimeout (DEADLINE_EXCEEDED)           |
+| 402; 429 with a billing code  | UpstreamBillingFailed (FAILED_PRECONDITION)   |
 | 429                           | UpstreamRateLimited (RESOURCE_EXHAUSTED)      |
 | 502, 503, 529                 | UpstreamUnavailable (UNAVAILABLE)             |
 | 500 and anything else         | UpstreamFailure (INTERNAL)                    |
@@ -27,6 +28,7 @@ from ...core.errors import (
     ContentFiltered,
     ContextLengthExceeded,
     UpstreamAuthFailed,
+    UpstreamBillingFailed,
     UpstreamError,
     UpstreamFailure,
     UpstreamInvalidRequest,
@@ -51,15 +53,25 @@ class UpstreamProblem:
     context_length: bool = False
     content_filter: bool = False
     model_not_found: bool = False
+    # The account cannot pay (OpenAI's error type `insufficient_quota`, whose
+    # `code` then names the cause).
+    billing: bool = False
 
 
 _BY_STATUS: dict[int, type[UpstreamError]] = {
     400: UpstreamInvalidRequest, 409: UpstreamInvalidRequest, 413: UpstreamInvalidRequest,
     422: UpstreamInvalidRequest, 401: UpstreamAuthFailed, 403: UpstreamAuthFailed,
-    404: UpstreamModelNotFound, 408: UpstreamTimeout, 504: UpstreamTimeout,
+    402: UpstreamBillingFailed, 404: UpstreamModelNotFound, 408: UpstreamTimeout,
+    504: UpstreamTimeout,
     429: UpstreamRateLimited, 502: UpstreamUnavailable, 503: UpstreamUnavailable,
     529: UpstreamUnavailable,
 }
+
+# OpenAI answers an account out of credits or over a spend limit with 429,
+# like a rate limit, but waiting does not help: these codes tell them apart.
+BILLING_CODES = frozenset({
+    "insufficient_quota", "credit_balance_exhausted", "organization_spend_limit_exceeded",
+    "project_spend_limit_exceeded", "organization_usage_limit_exceeded"})
 
 _CONTEXT_HINTS = ("context_length_exceeded", "context length", "context window",
                   "maximum context", "prompt is too long", "too many tokens",
@@ -87,6 +99,8 @@ def to_error(status: int, problem: UpstreamProblem, *, provider: str, model: str
             cls = UpstreamModelNotFound
         elif problem.content_filter:
             cls = ContentFiltered
+    elif cls is UpstreamRateLimited and (problem.billing or problem.code in BILLING_CODES):
+        cls = UpstreamBillingFailed
     message = redact(problem.message or f"HTTP {status}", secrets)
     if problem.code:
         message = f"{message} ({redact(problem.code, secrets)})"
