@@ -247,8 +247,8 @@ type BatchResult struct {
 	// Response is the item's reply; nil when the item failed.
 	Response *llmgatewayv1.ChatResponse
 	// Err is the item's failure, an *Error with the code, message, reason,
-	// metadata and retry delay of its ItemError (which carries no domain,
-	// field violations nor request id); nil when the item succeeded.
+	// metadata, retry delay, field violations and request id of its
+	// ItemError (which carries no domain); nil when the item succeeded.
 	Err error
 }
 

@@ -129,8 +129,9 @@ func TestAsErrorDecodesRichDetails(t *testing.T) {
 	}
 }
 
-// batchServer answers BatchChat with a reply, an item error carrying every
-// ItemError field, a result of no known kind, then the status fail.
+// batchServer answers BatchChat with a reply, two item errors carrying every
+// ItemError field between them, a result of no known kind, then the status
+// fail.
 type batchServer struct {
 	llmgatewayv1.UnimplementedChatServiceServer
 	requests chan *llmgatewayv1.BatchChatRequest
@@ -145,6 +146,10 @@ func (s *batchServer) BatchChat(req *llmgatewayv1.BatchChatRequest, stream llmga
 		{Id: "limited", Result: &llmgatewayv1.BatchChatResponse_Error{Error: &llmgatewayv1.ItemError{
 			Code: int32(codes.ResourceExhausted), Message: "slow down", Reason: "UPSTREAM_RATE_LIMITED",
 			Metadata: map[string]string{"provider": "p"}, RetryDelay: durationpb.New(2 * time.Second)}}},
+		{Id: "invalid", Result: &llmgatewayv1.BatchChatResponse_Error{Error: &llmgatewayv1.ItemError{
+			Code: int32(codes.InvalidArgument), Message: "invalid request", Reason: "INVALID_REQUEST",
+			FieldViolations: []*llmgatewayv1.FieldViolation{{Field: "items[2].input.model", Description: "required"}},
+			RequestId:       "batch-1.2"}}},
 		{Id: "unknown"},
 	} {
 		if err := stream.Send(r); err != nil {
@@ -164,7 +169,7 @@ func TestBatchChatItemErrorsAndCallFailure(t *testing.T) {
 	}
 	defer c.Close()
 
-	items := []*llmgatewayv1.BatchChatItem{{Id: "ok"}, {Id: "limited"}, {Id: "unknown"}}
+	items := []*llmgatewayv1.BatchChatItem{{Id: "ok"}, {Id: "limited"}, {Id: "invalid"}, {Id: "unknown"}}
 	var results []llmgateway.BatchResult
 	var callErr error
 	for result, err := range c.BatchChat(t.Context(), items, 3, llmgateway.WithRequestID("batch-1")) {
@@ -178,11 +183,11 @@ func TestBatchChatItemErrorsAndCallFailure(t *testing.T) {
 		results = append(results, result)
 	}
 	request := <-server.requests
-	if len(request.GetItems()) != 3 || request.GetMaxConcurrency() != 3 || request.GetMetadata().GetRequestId() != "batch-1" {
-		t.Errorf("request = %v; want the 3 items, max concurrency 3, request id batch-1", request)
+	if len(request.GetItems()) != 4 || request.GetMaxConcurrency() != 3 || request.GetMetadata().GetRequestId() != "batch-1" {
+		t.Errorf("request = %v; want the 4 items, max concurrency 3, request id batch-1", request)
 	}
-	if len(results) != 3 {
-		t.Fatalf("%d results, want 3", len(results))
+	if len(results) != 4 {
+		t.Fatalf("%d results, want 4", len(results))
 	}
 	if r := results[0]; r.ID != "ok" || r.Err != nil || llmgateway.Text(r.Response.GetMessage()) != "fine" {
 		t.Errorf("result 0 = %+v, want ok's reply", r)
@@ -198,8 +203,18 @@ func TestBatchChatItemErrorsAndCallFailure(t *testing.T) {
 	if s := status.Convert(e); s.Code() != codes.ResourceExhausted || len(s.Details()) != 2 {
 		t.Errorf("item error status = %v, want ResourceExhausted with ErrorInfo and RetryInfo", s)
 	}
-	if r := results[2]; r.ID != "unknown" || r.Response != nil || status.Code(r.Err) != codes.Unknown {
-		t.Errorf("result 2 = %+v, want an Unknown item error", r)
+	if r := results[2]; r.ID != "invalid" || !errors.As(r.Err, &e) {
+		t.Fatalf("result 2 = %+v, want invalid's *Error", r)
+	}
+	if e.Code != codes.InvalidArgument || e.RequestID != "batch-1.2" || len(e.FieldViolations) != 1 ||
+		e.FieldViolations[0].GetField() != "items[2].input.model" || e.FieldViolations[0].GetDescription() != "required" {
+		t.Errorf("item error = %+v, want its field violation and request id", e)
+	}
+	if s := status.Convert(e); len(s.Details()) != 3 {
+		t.Errorf("item error status = %v, want ErrorInfo, BadRequest and RequestInfo", s)
+	}
+	if r := results[3]; r.ID != "unknown" || r.Response != nil || status.Code(r.Err) != codes.Unknown {
+		t.Errorf("result 3 = %+v, want an Unknown item error", r)
 	}
 	if !errors.As(callErr, &e) || e.Code != codes.Unavailable {
 		t.Errorf("call error = %v, want an Unavailable *Error after the results", callErr)

@@ -112,9 +112,9 @@ func fromStatus(s *status.Status) *Error {
 }
 
 // itemError is the *Error of a failed batch item. Its status carries the
-// item's ErrorInfo and RetryInfo, so that GRPCStatus, status.Code and
-// status.FromError work as for a failed call. An ItemError has no domain,
-// field violations or request id.
+// item's ErrorInfo, RetryInfo, BadRequest and RequestInfo, so that
+// GRPCStatus, status.Code and status.FromError work as for a failed call.
+// An ItemError has no domain.
 func itemError(item *llmgatewayv1.ItemError) *Error {
 	code := codes.Code(item.GetCode())
 	if code == codes.OK { // malformed: an item error is never OK
@@ -127,6 +127,17 @@ func itemError(item *llmgatewayv1.ItemError) *Error {
 	}
 	if item.GetRetryDelay() != nil {
 		details = append(details, &errdetails.RetryInfo{RetryDelay: item.GetRetryDelay()})
+	}
+	if violations := item.GetFieldViolations(); len(violations) > 0 {
+		bad := &errdetails.BadRequest{}
+		for _, v := range violations {
+			bad.FieldViolations = append(bad.FieldViolations, &errdetails.BadRequest_FieldViolation{
+				Field: v.GetField(), Description: v.GetDescription()})
+		}
+		details = append(details, bad)
+	}
+	if item.GetRequestId() != "" {
+		details = append(details, &errdetails.RequestInfo{RequestId: item.GetRequestId()})
 	}
 	if withDetails, err := s.WithDetails(details...); err == nil {
 		s = withDetails

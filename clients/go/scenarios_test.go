@@ -503,6 +503,10 @@ func TestBatch(t *testing.T) {
 	if status.Code(b.Err) != codes.NotFound {
 		t.Errorf("status.Code(item b error) = %v, want NotFound", status.Code(b.Err))
 	}
+	// The item's request id: the call's, then the item's index.
+	if len(e.RequestID) <= 2 || !strings.HasSuffix(e.RequestID, ".1") {
+		t.Errorf("item b request id = %q, want the call's followed by .1", e.RequestID)
+	}
 }
 
 // Not a TESTING.md scenario: the caller's request id reaches the gateway and

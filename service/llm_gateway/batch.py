@@ -53,14 +53,17 @@ def validate_batch(request: chat_pb2.BatchChatRequest) -> int:
 async def run_batch(
     gateway: Gateway, items: list[BatchItem], metadata: common_pb2.RequestMetadata,
     concurrency: int, request_id: str, deadline: float | None,
-) -> AsyncIterator[tuple[str, ChatResponse | GatewayError]]:
-    results: asyncio.Queue[tuple[str, ChatResponse | GatewayError]] = asyncio.Queue()
+) -> AsyncIterator[tuple[str, str, ChatResponse | GatewayError]]:
+    """Each item's (id, request id, response or error), as items finish.
+    An item's request id is the batch's with the item's index appended."""
+    results: asyncio.Queue[tuple[str, str, ChatResponse | GatewayError]] = asyncio.Queue()
     pending = iter(enumerate(items))
 
     async def worker() -> None:
         for index, item in pending:  # the shared iterator hands out each item once
-            results.put_nowait((item.id, await _run_one(gateway, item, metadata, index,
-                                                        request_id, deadline)))
+            item_request_id = f"{request_id}.{index}"
+            results.put_nowait((item.id, item_request_id, await _run_one(
+                gateway, item, metadata, item_request_id, deadline)))
 
     workers = [asyncio.create_task(worker()) for _ in range(min(concurrency, len(items)))]
     try:
@@ -73,16 +76,13 @@ async def run_batch(
 
 
 async def _run_one(gateway: Gateway, item: BatchItem, metadata: common_pb2.RequestMetadata,
-                   index: int, request_id: str, deadline: float | None
-                   ) -> ChatResponse | GatewayError:
+                   request_id: str, deadline: float | None) -> ChatResponse | GatewayError:
     try:
         request = chat_request_from_proto(item.input, metadata, field=item.field)
-        item_request_id = f"{request_id}.{index}"
-        request = replace(request, metadata=replace(request.metadata,
-                                                    request_id=item_request_id))
-        return await gateway.chat(request, request_id=item_request_id, deadline=deadline)
+        request = replace(request, metadata=replace(request.metadata, request_id=request_id))
+        return await gateway.chat(request, request_id=request_id, deadline=deadline)
     except GatewayError as error:
         return error
     except Exception:
         log.exception("batch item failed", extra={"request_id": request_id, "item": item.id})
-        return InternalError(f"internal error (request id {request_id}.{index})")
+        return InternalError(f"internal error (request id {request_id})")

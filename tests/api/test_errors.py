@@ -64,7 +64,7 @@ def test_the_contract_lists_every_reason_the_table_sends() -> None:
 
 
 def test_retry_delay_comes_from_the_error() -> None:
-    item = to_item_error(e.UpstreamRateLimited("x", provider="p", retry_after=2.5))
+    item = to_item_error(e.UpstreamRateLimited("x", provider="p", retry_after=2.5), "r.1")
     assert item.code == grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]
     assert item.retry_delay.ToNanoseconds() == 2_500_000_000
     assert item.reason == "UPSTREAM_RATE_LIMITED"

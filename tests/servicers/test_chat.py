@@ -102,15 +102,21 @@ async def test_batch_isolates_failures_and_tags_results(channel: grpc.aio.Channe
     items.insert(2, chat_pb2.BatchChatItem(id="missing", input=chat_input("ghost")))
     items.insert(4, chat_pb2.BatchChatItem(id="invalid", input=chat_pb2.ChatInput(model="echo")))
     results = [r async for r in stub.BatchChat(chat_pb2.BatchChatRequest(
-        items=items, max_concurrency=2))]
+        items=items, max_concurrency=2, metadata=common_pb2.RequestMetadata(request_id="b1")))]
     by_id = {r.id: r for r in results}
     assert len(results) == len(by_id) == 7
     for i in range(5):
         assert by_id[f"ok-{i}"].response.message.parts[0].text == f"item {i}"
-    assert by_id["missing"].error.code == grpc.StatusCode.NOT_FOUND.value[0]
-    assert by_id["missing"].error.reason == "MODEL_NOT_FOUND"
-    assert by_id["invalid"].error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
-    assert "items[4].input.messages" in by_id["invalid"].error.message
+    assert by_id["ok-0"].response.request_id == "b1.0"
+    missing, invalid = by_id["missing"].error, by_id["invalid"].error
+    assert (missing.code, missing.reason, missing.request_id) == (
+        grpc.StatusCode.NOT_FOUND.value[0], "MODEL_NOT_FOUND", "b1.2")
+    assert not missing.field_violations
+    # An invalid item carries its field violations, as a failed call's BadRequest would.
+    assert (invalid.code, invalid.reason, invalid.request_id) == (
+        grpc.StatusCode.INVALID_ARGUMENT.value[0], "INVALID_REQUEST", "b1.4")
+    assert [(v.field, v.description) for v in invalid.field_violations] == [
+        ("items[4].input.messages", "at least one message is required")]
 
 
 async def test_batch_level_validation(channel: grpc.aio.Channel) -> None:

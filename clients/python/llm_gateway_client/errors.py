@@ -48,11 +48,12 @@ class GatewayError(Exception):
 
     @classmethod
     def from_item_error(cls, item: common_pb2.ItemError) -> GatewayError:
-        """One failed item of a batch."""
+        """One failed item of a batch: what a failed call's status would carry."""
         delay = item.retry_delay.ToNanoseconds() / 1e9 if item.HasField("retry_delay") else None
         return cls(_CODES.get(item.code, grpc.StatusCode.UNKNOWN), item.message, item.reason,
-                   "llmgateway",
-                   dict(item.metadata), delay)
+                   "llmgateway", dict(item.metadata), delay,
+                   [FieldViolation(v.field, v.description) for v in item.field_violations],
+                   item.request_id)
 
     def _read_details(self, status: status_pb2.Status) -> None:
         for detail in status.details:

@@ -182,3 +182,5 @@ async def test_13_batch(gw: GatewayClient) -> None:
     assert isinstance(c, chat_pb2.ChatResponse) and c.message.parts[0].text == "gamma"
     assert isinstance(b, GatewayError)
     assert (b.code, b.reason) == (grpc.StatusCode.NOT_FOUND, "MODEL_NOT_FOUND")
+    # The item's request id: the call's, then the item's index.
+    assert len(b.request_id) > 2 and b.request_id.endswith(".1")

@@ -179,9 +179,9 @@ impl From<Status> for Error {
 }
 
 impl From<ItemError> for Error {
-    /// The error of one batch item: its code, message, reason, metadata and
-    /// retry delay. An ItemError carries no domain, field violations or
-    /// request id; those stay empty.
+    /// The error of one batch item: its code, message, reason, metadata,
+    /// retry delay, field violations and request id. An ItemError carries
+    /// no domain; that stays empty.
     fn from(item: ItemError) -> Self {
         let mut error = Error::local(Code::from(item.code), item.message);
         let e = &mut *error.0;
@@ -189,6 +189,15 @@ impl From<ItemError> for Error {
         e.metadata = item.metadata;
         // A negative delay (invalid) is dropped rather than clamped.
         e.retry_delay = item.retry_delay.and_then(|d| Duration::try_from(d).ok());
+        e.field_violations = item
+            .field_violations
+            .into_iter()
+            .map(|v| FieldViolation {
+                field: v.field,
+                description: v.description,
+            })
+            .collect();
+        e.request_id = item.request_id;
         error
     }
 }

@@ -13,6 +13,7 @@ use llmgateway_client::v1::{
 };
 use llmgateway_client::{
     reassemble, reassemble_completion, Accumulator, Client, Code, CompletionAccumulator, Error,
+    FieldViolation,
 };
 
 fn event(event: Event) -> StreamChatResponse {
@@ -237,6 +238,7 @@ fn item_error_becomes_a_typed_error() {
         reason: "UPSTREAM_RATE_LIMITED".into(),
         metadata: HashMap::from([("provider".into(), "echo".into())]),
         retry_delay: Some(Duration::from_millis(2500).try_into().unwrap()),
+        ..Default::default()
     });
     assert_eq!(error.code(), Code::ResourceExhausted);
     assert_eq!(error.message(), "slow down");
@@ -254,6 +256,28 @@ fn item_error_becomes_a_typed_error() {
     });
     assert_eq!(bare.code(), Code::NotFound);
     assert_eq!(bare.retry_delay(), None);
+    assert!(bare.field_violations().is_empty());
+
+    let invalid = Error::from(ItemError {
+        code: 3,
+        message: "invalid request".into(),
+        reason: "INVALID_REQUEST".into(),
+        field_violations: vec![llmgateway_client::v1::FieldViolation {
+            field: "items[2].input.model".into(),
+            description: "required".into(),
+        }],
+        request_id: "batch-1.2".into(),
+        ..Default::default()
+    });
+    assert_eq!(invalid.code(), Code::InvalidArgument);
+    assert_eq!(
+        invalid.field_violations(),
+        [FieldViolation {
+            field: "items[2].input.model".into(),
+            description: "required".into(),
+        }]
+    );
+    assert_eq!(invalid.request_id(), "batch-1.2");
 }
 
 #[tokio::test]

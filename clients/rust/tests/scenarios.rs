@@ -433,6 +433,12 @@ async fn batch() {
         error.metadata().get("model").map(String::as_str),
         Some("no-such-model")
     );
+    // The item's request id: the call's, then the item's index.
+    assert!(
+        error.request_id().len() > 2 && error.request_id().ends_with(".1"),
+        "{}",
+        error.request_id()
+    );
 }
 
 // Beyond TESTING.md: the completion stream fails like the chat stream, with

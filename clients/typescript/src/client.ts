@@ -120,9 +120,9 @@ export type BatchResult =
       readonly id: string;
       readonly response?: undefined;
       /**
-       * The item's failure (its ItemError): code, message, reason, metadata
-       * and retry delay. An ItemError carries no domain, field violations or
-       * request id, so those are empty.
+       * The item's failure (its ItemError): code, message, reason, metadata,
+       * retry delay, field violations and request id. An ItemError carries
+       * no domain, so that is empty.
        */
       readonly error: GatewayError;
     };

@@ -91,10 +91,10 @@ export class GatewayError extends Error {
   /**
    * The GatewayError of a failed batch item (BatchChatResponse.error; see
    * GatewayClient.batchChat): the ItemError's code, message, reason,
-   * metadata and retry delay. An ItemError carries no domain, field
-   * violations or request id, so those are empty; its reason and metadata
-   * are also in cause.details as a google.rpc.ErrorInfo, its delay as a
-   * google.rpc.RetryInfo.
+   * metadata, retry delay, field violations and request id. An ItemError
+   * carries no domain, so that is empty. cause.details holds what a failed
+   * call's status would: a google.rpc.ErrorInfo (reason, metadata),
+   * RetryInfo, BadRequest and RequestInfo.
    */
   static fromItemError(item: ItemError): GatewayError {
     // An item error is never OK; a code outside gRPC's is UNKNOWN.
@@ -105,6 +105,13 @@ export class GatewayError extends Error {
     }
     if (item.retryDelay) {
       details.push({ desc: rpc.RetryInfoSchema, value: { retryDelay: item.retryDelay } });
+    }
+    if (item.fieldViolations.length > 0) {
+      const fieldViolations = item.fieldViolations.map(({ field, description }) => ({ field, description }));
+      details.push({ desc: rpc.BadRequestSchema, value: { fieldViolations } });
+    }
+    if (item.requestId !== "") {
+      details.push({ desc: rpc.RequestInfoSchema, value: { requestId: item.requestId } });
     }
     return new GatewayError(new ConnectError(item.message, code, undefined, details));
   }

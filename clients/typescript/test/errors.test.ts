@@ -99,6 +99,22 @@ test("fromItemError: a batch item's error, as the gateway sends it (api/errors.p
   assert.equal(error.cause.findDetails(rpc.ErrorInfoSchema)[0]?.reason, "UPSTREAM_RATE_LIMITED");
 });
 
+test("fromItemError: an invalid item's field violations and request id", () => {
+  const error = GatewayError.fromItemError(
+    create(ItemErrorSchema, {
+      code: 3,
+      message: "invalid request",
+      reason: "INVALID_REQUEST",
+      fieldViolations: [{ field: "items[2].input.model", description: "required" }],
+      requestId: "batch-1.2",
+    }),
+  );
+  assert.equal(error.code, Code.InvalidArgument);
+  assert.deepEqual(error.fieldViolations, [{ field: "items[2].input.model", description: "required" }]);
+  assert.equal(error.requestId, "batch-1.2");
+  assert.equal(error.message, "INVALID_ARGUMENT INVALID_REQUEST: invalid request (request id batch-1.2)");
+});
+
 test("fromItemError: no details, and codes outside gRPC's are UNKNOWN", () => {
   const plain = GatewayError.fromItemError(create(ItemErrorSchema, { code: 5, message: "not found" }));
   assert.equal(plain.code, Code.NotFound);

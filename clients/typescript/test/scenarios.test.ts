@@ -317,6 +317,8 @@ describe("llmgateway client scenarios (clients/TESTING.md)", () => {
     assert.equal(b.error.reason, "MODEL_NOT_FOUND");
     assert.equal(b.error.metadata["model"], "no-such-model");
     assert.notEqual(b.error.rawMessage, "");
+    // The item's request id: the call's, then the item's index.
+    assert.match(b.error.requestId, /^.+\.1$/);
   });
 
   // Beyond TESTING.md: what the client adds to every call.

@@ -87,6 +87,24 @@ pub struct ItemError {
     /// When set, the call may be retried after this delay.
     #[prost(message, optional, tag = "5")]
     pub retry_delay: ::core::option::Option<::prost_types::Duration>,
+    /// INVALID_ARGUMENT: every invalid field, as in google.rpc.BadRequest
+    /// (paths from the request's root, e.g. "items\[3\].input.model").
+    #[prost(message, repeated, tag = "6")]
+    pub field_violations: ::prost::alloc::vec::Vec<FieldViolation>,
+    /// The gateway's request id for the item (RequestInfo.request_id of a
+    /// failed call): what its log lines carry.
+    #[prost(string, tag = "7")]
+    pub request_id: ::prost::alloc::string::String,
+}
+/// One invalid field of a request, as in google.rpc.BadRequest.FieldViolation.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct FieldViolation {
+    /// The field's path, e.g. "input.messages\[0\].role".
+    #[prost(string, tag = "1")]
+    pub field: ::prost::alloc::string::String,
+    /// What is wrong with it.
+    #[prost(string, tag = "2")]
+    pub description: ::prost::alloc::string::String,
 }
 /// Why generation ended, normalised across providers. The provider's own
 /// value is always kept beside it (provider_finish_reason).

@@ -113,9 +113,15 @@ def internal_status(request_id: str) -> tuple[grpc.StatusCode, str, tuple[tuple[
     return grpc.StatusCode.INTERNAL, message, ((STATUS_DETAILS_KEY, status.SerializeToString()),)
 
 
-def to_item_error(error: GatewayError) -> common_pb2.ItemError:
+def to_item_error(error: GatewayError, request_id: str) -> common_pb2.ItemError:
+    """What a failed call's status would carry, for one item of a batch."""
     item = common_pb2.ItemError(code=code_for(error).value[0], message=error.message,
-                                reason=error.reason, metadata=error.metadata)
+                                reason=error.reason, metadata=error.metadata,
+                                request_id=request_id)
     if error.retry_after is not None:
         item.retry_delay.CopyFrom(_retry_delay(error.retry_after))
+    if isinstance(error, InvalidRequest):
+        item.field_violations.extend(
+            common_pb2.FieldViolation(field=v.field, description=v.description)
+            for v in error.violations)
     return item

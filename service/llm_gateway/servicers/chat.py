@@ -65,10 +65,12 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         concurrency = validate_batch(request)
         items = [BatchItem(item.id, item.input, f"items[{i}].input")
                  for i, item in enumerate(request.items)]
-        async for item_id, result in run_batch(self._gateway, items, request.metadata,
-                                               concurrency, call.request_id, call.deadline):
+        async for item_id, request_id, result in run_batch(
+                self._gateway, items, request.metadata, concurrency, call.request_id,
+                call.deadline):
             if isinstance(result, GatewayError):
-                yield chat_pb2.BatchChatResponse(id=item_id, error=to_item_error(result))
+                yield chat_pb2.BatchChatResponse(id=item_id,
+                                                 error=to_item_error(result, request_id))
             else:
                 yield chat_pb2.BatchChatResponse(id=item_id,
                                                  response=chat_response_to_proto(result))

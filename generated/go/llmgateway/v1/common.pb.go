@@ -337,7 +337,13 @@ type ItemError struct {
 	// upstream_status, upstream_request_id, ...).
 	Metadata map[string]string `protobuf:"bytes,4,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// When set, the call may be retried after this delay.
-	RetryDelay    *durationpb.Duration `protobuf:"bytes,5,opt,name=retry_delay,json=retryDelay,proto3" json:"retry_delay,omitempty"`
+	RetryDelay *durationpb.Duration `protobuf:"bytes,5,opt,name=retry_delay,json=retryDelay,proto3" json:"retry_delay,omitempty"`
+	// INVALID_ARGUMENT: every invalid field, as in google.rpc.BadRequest
+	// (paths from the request's root, e.g. "items[3].input.model").
+	FieldViolations []*FieldViolation `protobuf:"bytes,6,rep,name=field_violations,json=fieldViolations,proto3" json:"field_violations,omitempty"`
+	// The gateway's request id for the item (RequestInfo.request_id of a
+	// failed call): what its log lines carry.
+	RequestId     string `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -407,6 +413,75 @@ func (x *ItemError) GetRetryDelay() *durationpb.Duration {
 	return nil
 }
 
+func (x *ItemError) GetFieldViolations() []*FieldViolation {
+	if x != nil {
+		return x.FieldViolations
+	}
+	return nil
+}
+
+func (x *ItemError) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// One invalid field of a request, as in google.rpc.BadRequest.FieldViolation.
+type FieldViolation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The field's path, e.g. "input.messages[0].role".
+	Field string `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`
+	// What is wrong with it.
+	Description   string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FieldViolation) Reset() {
+	*x = FieldViolation{}
+	mi := &file_llmgateway_v1_common_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FieldViolation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FieldViolation) ProtoMessage() {}
+
+func (x *FieldViolation) ProtoReflect() protoreflect.Message {
+	mi := &file_llmgateway_v1_common_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FieldViolation.ProtoReflect.Descriptor instead.
+func (*FieldViolation) Descriptor() ([]byte, []int) {
+	return file_llmgateway_v1_common_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *FieldViolation) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *FieldViolation) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
 var File_llmgateway_v1_common_proto protoreflect.FileDescriptor
 
 const file_llmgateway_v1_common_proto_rawDesc = "" +
@@ -434,17 +509,23 @@ const file_llmgateway_v1_common_proto_rawDesc = "" +
 	"\x10json_by_provider\x18\x01 \x03(\v22.llmgateway.v1.ProviderOptions.JsonByProviderEntryR\x0ejsonByProvider\x1aA\n" +
 	"\x13JsonByProviderEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8e\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf7\x02\n" +
 	"\tItemError\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12B\n" +
 	"\bmetadata\x18\x04 \x03(\v2&.llmgateway.v1.ItemError.MetadataEntryR\bmetadata\x12:\n" +
 	"\vretry_delay\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\n" +
-	"retryDelay\x1a;\n" +
+	"retryDelay\x12H\n" +
+	"\x10field_violations\x18\x06 \x03(\v2\x1d.llmgateway.v1.FieldViolationR\x0ffieldViolations\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\a \x01(\tR\trequestId\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*\xb6\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"H\n" +
+	"\x0eFieldViolation\x12\x14\n" +
+	"\x05field\x18\x01 \x01(\tR\x05field\x12 \n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription*\xb6\x02\n" +
 	"\fFinishReason\x12\x1d\n" +
 	"\x19FINISH_REASON_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12FINISH_REASON_STOP\x10\x01\x12\x18\n" +
@@ -471,28 +552,30 @@ func file_llmgateway_v1_common_proto_rawDescGZIP() []byte {
 }
 
 var file_llmgateway_v1_common_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_llmgateway_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_llmgateway_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_llmgateway_v1_common_proto_goTypes = []any{
 	(FinishReason)(0),           // 0: llmgateway.v1.FinishReason
 	(*Usage)(nil),               // 1: llmgateway.v1.Usage
 	(*RequestMetadata)(nil),     // 2: llmgateway.v1.RequestMetadata
 	(*ProviderOptions)(nil),     // 3: llmgateway.v1.ProviderOptions
 	(*ItemError)(nil),           // 4: llmgateway.v1.ItemError
-	nil,                         // 5: llmgateway.v1.RequestMetadata.LabelsEntry
-	nil,                         // 6: llmgateway.v1.ProviderOptions.JsonByProviderEntry
-	nil,                         // 7: llmgateway.v1.ItemError.MetadataEntry
-	(*durationpb.Duration)(nil), // 8: google.protobuf.Duration
+	(*FieldViolation)(nil),      // 5: llmgateway.v1.FieldViolation
+	nil,                         // 6: llmgateway.v1.RequestMetadata.LabelsEntry
+	nil,                         // 7: llmgateway.v1.ProviderOptions.JsonByProviderEntry
+	nil,                         // 8: llmgateway.v1.ItemError.MetadataEntry
+	(*durationpb.Duration)(nil), // 9: google.protobuf.Duration
 }
 var file_llmgateway_v1_common_proto_depIdxs = []int32{
-	5, // 0: llmgateway.v1.RequestMetadata.labels:type_name -> llmgateway.v1.RequestMetadata.LabelsEntry
-	6, // 1: llmgateway.v1.ProviderOptions.json_by_provider:type_name -> llmgateway.v1.ProviderOptions.JsonByProviderEntry
-	7, // 2: llmgateway.v1.ItemError.metadata:type_name -> llmgateway.v1.ItemError.MetadataEntry
-	8, // 3: llmgateway.v1.ItemError.retry_delay:type_name -> google.protobuf.Duration
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	6, // 0: llmgateway.v1.RequestMetadata.labels:type_name -> llmgateway.v1.RequestMetadata.LabelsEntry
+	7, // 1: llmgateway.v1.ProviderOptions.json_by_provider:type_name -> llmgateway.v1.ProviderOptions.JsonByProviderEntry
+	8, // 2: llmgateway.v1.ItemError.metadata:type_name -> llmgateway.v1.ItemError.MetadataEntry
+	9, // 3: llmgateway.v1.ItemError.retry_delay:type_name -> google.protobuf.Duration
+	5, // 4: llmgateway.v1.ItemError.field_violations:type_name -> llmgateway.v1.FieldViolation
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_llmgateway_v1_common_proto_init() }
@@ -507,7 +590,7 @@ func file_llmgateway_v1_common_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_llmgateway_v1_common_proto_rawDesc), len(file_llmgateway_v1_common_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

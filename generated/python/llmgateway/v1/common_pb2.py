@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1allmgateway/v1/common.proto\x12\rllmgateway.v1\x1a\x1egoogle/protobuf/duration.proto\"\xf0\x01\n\x05Usage\x12\x14\n\x0cinput_tokens\x18\x01 \x01(\x03\x12\x15\n\routput_tokens\x18\x02 \x01(\x03\x12\x14\n\x0ctotal_tokens\x18\x03 \x01(\x03\x12 \n\x13\x63\x61\x63hed_input_tokens\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\x1f\n\x12\x63\x61\x63he_write_tokens\x18\x05 \x01(\x03H\x01\x88\x01\x01\x12\x1d\n\x10reasoning_tokens\x18\x06 \x01(\x03H\x02\x88\x01\x01\x42\x16\n\x14_cached_input_tokensB\x15\n\x13_cache_write_tokensB\x13\n\x11_reasoning_tokens\"\xa5\x01\n\x0fRequestMetadata\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0b\x65nd_user_id\x18\x02 \x01(\t\x12:\n\x06labels\x18\x03 \x03(\x0b\x32*.llmgateway.v1.RequestMetadata.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x96\x01\n\x0fProviderOptions\x12L\n\x10json_by_provider\x18\x01 \x03(\x0b\x32\x32.llmgateway.v1.ProviderOptions.JsonByProviderEntry\x1a\x35\n\x13JsonByProviderEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xd5\x01\n\tItemError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x38\n\x08metadata\x18\x04 \x03(\x0b\x32&.llmgateway.v1.ItemError.MetadataEntry\x12.\n\x0bretry_delay\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*\xb6\x02\n\x0c\x46inishReason\x12\x1d\n\x19\x46INISH_REASON_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46INISH_REASON_STOP\x10\x01\x12\x18\n\x14\x46INISH_REASON_LENGTH\x10\x02\x12\x1c\n\x18\x46INISH_REASON_TOOL_CALLS\x10\x03\x12 \n\x1c\x46INISH_REASON_CONTENT_FILTER\x10\x04\x12\x19\n\x15\x46INISH_REASON_REFUSAL\x10\x05\x12 \n\x1c\x46INISH_REASON_CONTEXT_LENGTH\x10\x06\x12\x18\n\x14\x46INISH_REASON_PAUSED\x10\x07\x12%\n!FINISH_REASON_MALFORMED_TOOL_CALL\x10\x08\x12\x17\n\x13\x46INISH_REASON_OTHER\x10\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1allmgateway/v1/common.proto\x12\rllmgateway.v1\x1a\x1egoogle/protobuf/duration.proto\"\xf0\x01\n\x05Usage\x12\x14\n\x0cinput_tokens\x18\x01 \x01(\x03\x12\x15\n\routput_tokens\x18\x02 \x01(\x03\x12\x14\n\x0ctotal_tokens\x18\x03 \x01(\x03\x12 \n\x13\x63\x61\x63hed_input_tokens\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\x1f\n\x12\x63\x61\x63he_write_tokens\x18\x05 \x01(\x03H\x01\x88\x01\x01\x12\x1d\n\x10reasoning_tokens\x18\x06 \x01(\x03H\x02\x88\x01\x01\x42\x16\n\x14_cached_input_tokensB\x15\n\x13_cache_write_tokensB\x13\n\x11_reasoning_tokens\"\xa5\x01\n\x0fRequestMetadata\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0b\x65nd_user_id\x18\x02 \x01(\t\x12:\n\x06labels\x18\x03 \x03(\x0b\x32*.llmgateway.v1.RequestMetadata.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x96\x01\n\x0fProviderOptions\x12L\n\x10json_by_provider\x18\x01 \x03(\x0b\x32\x32.llmgateway.v1.ProviderOptions.JsonByProviderEntry\x1a\x35\n\x13JsonByProviderEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xa2\x02\n\tItemError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x38\n\x08metadata\x18\x04 \x03(\x0b\x32&.llmgateway.v1.ItemError.MetadataEntry\x12.\n\x0bretry_delay\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x37\n\x10\x66ield_violations\x18\x06 \x03(\x0b\x32\x1d.llmgateway.v1.FieldViolation\x12\x12\n\nrequest_id\x18\x07 \x01(\t\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"4\n\x0e\x46ieldViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t*\xb6\x02\n\x0c\x46inishReason\x12\x1d\n\x19\x46INISH_REASON_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46INISH_REASON_STOP\x10\x01\x12\x18\n\x14\x46INISH_REASON_LENGTH\x10\x02\x12\x1c\n\x18\x46INISH_REASON_TOOL_CALLS\x10\x03\x12 \n\x1c\x46INISH_REASON_CONTENT_FILTER\x10\x04\x12\x19\n\x15\x46INISH_REASON_REFUSAL\x10\x05\x12 \n\x1c\x46INISH_REASON_CONTEXT_LENGTH\x10\x06\x12\x18\n\x14\x46INISH_REASON_PAUSED\x10\x07\x12%\n!FINISH_REASON_MALFORMED_TOOL_CALL\x10\x08\x12\x17\n\x13\x46INISH_REASON_OTHER\x10\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,8 +38,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PROVIDEROPTIONS_JSONBYPROVIDERENTRY']._serialized_options = b'8\001'
   _globals['_ITEMERROR_METADATAENTRY']._loaded_options = None
   _globals['_ITEMERROR_METADATAENTRY']._serialized_options = b'8\001'
-  _globals['_FINISHREASON']._serialized_start=858
-  _globals['_FINISHREASON']._serialized_end=1168
+  _globals['_FINISHREASON']._serialized_start=989
+  _globals['_FINISHREASON']._serialized_end=1299
   _globals['_USAGE']._serialized_start=78
   _globals['_USAGE']._serialized_end=318
   _globals['_REQUESTMETADATA']._serialized_start=321
@@ -51,7 +51,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PROVIDEROPTIONS_JSONBYPROVIDERENTRY']._serialized_start=586
   _globals['_PROVIDEROPTIONS_JSONBYPROVIDERENTRY']._serialized_end=639
   _globals['_ITEMERROR']._serialized_start=642
-  _globals['_ITEMERROR']._serialized_end=855
-  _globals['_ITEMERROR_METADATAENTRY']._serialized_start=808
-  _globals['_ITEMERROR_METADATAENTRY']._serialized_end=855
+  _globals['_ITEMERROR']._serialized_end=932
+  _globals['_ITEMERROR_METADATAENTRY']._serialized_start=885
+  _globals['_ITEMERROR_METADATAENTRY']._serialized_end=932
+  _globals['_FIELDVIOLATION']._serialized_start=934
+  _globals['_FIELDVIOLATION']._serialized_end=986
 # @@protoc_insertion_point(module_scope)

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file llmgateway/v1/common.proto.
  */
 export const file_llmgateway_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("ChpsbG1nYXRld2F5L3YxL2NvbW1vbi5wcm90bxINbGxtZ2F0ZXdheS52MSLwAQoFVXNhZ2USFAoMaW5wdXRfdG9rZW5zGAEgASgDEhUKDW91dHB1dF90b2tlbnMYAiABKAMSFAoMdG90YWxfdG9rZW5zGAMgASgDEiAKE2NhY2hlZF9pbnB1dF90b2tlbnMYBCABKANIAIgBARIfChJjYWNoZV93cml0ZV90b2tlbnMYBSABKANIAYgBARIdChByZWFzb25pbmdfdG9rZW5zGAYgASgDSAKIAQFCFgoUX2NhY2hlZF9pbnB1dF90b2tlbnNCFQoTX2NhY2hlX3dyaXRlX3Rva2Vuc0ITChFfcmVhc29uaW5nX3Rva2VucyKlAQoPUmVxdWVzdE1ldGFkYXRhEhIKCnJlcXVlc3RfaWQYASABKAkSEwoLZW5kX3VzZXJfaWQYAiABKAkSOgoGbGFiZWxzGAMgAygLMioubGxtZ2F0ZXdheS52MS5SZXF1ZXN0TWV0YWRhdGEuTGFiZWxzRW50cnkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKWAQoPUHJvdmlkZXJPcHRpb25zEkwKEGpzb25fYnlfcHJvdmlkZXIYASADKAsyMi5sbG1nYXRld2F5LnYxLlByb3ZpZGVyT3B0aW9ucy5Kc29uQnlQcm92aWRlckVudHJ5GjUKE0pzb25CeVByb3ZpZGVyRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLVAQoJSXRlbUVycm9yEgwKBGNvZGUYASABKAUSDwoHbWVzc2FnZRgCIAEoCRIOCgZyZWFzb24YAyABKAkSOAoIbWV0YWRhdGEYBCADKAsyJi5sbG1nYXRld2F5LnYxLkl0ZW1FcnJvci5NZXRhZGF0YUVudHJ5Ei4KC3JldHJ5X2RlbGF5GAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASq2AgoMRmluaXNoUmVhc29uEh0KGUZJTklTSF9SRUFTT05fVU5TUEVDSUZJRUQQABIWChJGSU5JU0hfUkVBU09OX1NUT1AQARIYChRGSU5JU0hfUkVBU09OX0xFTkdUSBACEhwKGEZJTklTSF9SRUFTT05fVE9PTF9DQUxMUxADEiAKHEZJTklTSF9SRUFTT05fQ09OVEVOVF9GSUxURVIQBBIZChVGSU5JU0hfUkVBU09OX1JFRlVTQUwQBRIgChxGSU5JU0hfUkVBU09OX0NPTlRFWFRfTEVOR1RIEAYSGAoURklOSVNIX1JFQVNPTl9QQVVTRUQQBxIlCiFGSU5JU0hfUkVBU09OX01BTEZPUk1FRF9UT09MX0NBTEwQCBIXChNGSU5JU0hfUkVBU09OX09USEVSEAlCwQEKEWNvbS5sbG1nYXRld2F5LnYxQgtDb21tb25Qcm90b1ABWkpnaXRodWIuY29tL2xsbS1nYXRld2F5L2xsbS1nYXRld2F5L2dlbmVyYXRlZC9nby9sbG1nYXRld2F5L3YxO2xsbWdhdGV3YXl2MaICA0xYWKoCDUxsbWdhdGV3YXkuVjHKAg1MbG1nYXRld2F5XFYx4gIZTGxtZ2F0ZXdheVxWMVxHUEJNZXRhZGF0YeoCDkxsbWdhdGV3YXk6OlYxYgZwcm90bzM", [file_google_protobuf_duration]);
+  fileDesc("ChpsbG1nYXRld2F5L3YxL2NvbW1vbi5wcm90bxINbGxtZ2F0ZXdheS52MSLwAQoFVXNhZ2USFAoMaW5wdXRfdG9rZW5zGAEgASgDEhUKDW91dHB1dF90b2tlbnMYAiABKAMSFAoMdG90YWxfdG9rZW5zGAMgASgDEiAKE2NhY2hlZF9pbnB1dF90b2tlbnMYBCABKANIAIgBARIfChJjYWNoZV93cml0ZV90b2tlbnMYBSABKANIAYgBARIdChByZWFzb25pbmdfdG9rZW5zGAYgASgDSAKIAQFCFgoUX2NhY2hlZF9pbnB1dF90b2tlbnNCFQoTX2NhY2hlX3dyaXRlX3Rva2Vuc0ITChFfcmVhc29uaW5nX3Rva2VucyKlAQoPUmVxdWVzdE1ldGFkYXRhEhIKCnJlcXVlc3RfaWQYASABKAkSEwoLZW5kX3VzZXJfaWQYAiABKAkSOgoGbGFiZWxzGAMgAygLMioubGxtZ2F0ZXdheS52MS5SZXF1ZXN0TWV0YWRhdGEuTGFiZWxzRW50cnkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKWAQoPUHJvdmlkZXJPcHRpb25zEkwKEGpzb25fYnlfcHJvdmlkZXIYASADKAsyMi5sbG1nYXRld2F5LnYxLlByb3ZpZGVyT3B0aW9ucy5Kc29uQnlQcm92aWRlckVudHJ5GjUKE0pzb25CeVByb3ZpZGVyRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKiAgoJSXRlbUVycm9yEgwKBGNvZGUYASABKAUSDwoHbWVzc2FnZRgCIAEoCRIOCgZyZWFzb24YAyABKAkSOAoIbWV0YWRhdGEYBCADKAsyJi5sbG1nYXRld2F5LnYxLkl0ZW1FcnJvci5NZXRhZGF0YUVudHJ5Ei4KC3JldHJ5X2RlbGF5GAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjcKEGZpZWxkX3Zpb2xhdGlvbnMYBiADKAsyHS5sbG1nYXRld2F5LnYxLkZpZWxkVmlvbGF0aW9uEhIKCnJlcXVlc3RfaWQYByABKAkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjQKDkZpZWxkVmlvbGF0aW9uEg0KBWZpZWxkGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJKrYCCgxGaW5pc2hSZWFzb24SHQoZRklOSVNIX1JFQVNPTl9VTlNQRUNJRklFRBAAEhYKEkZJTklTSF9SRUFTT05fU1RPUBABEhgKFEZJTklTSF9SRUFTT05fTEVOR1RIEAISHAoYRklOSVNIX1JFQVNPTl9UT09MX0NBTExTEAMSIAocRklOSVNIX1JFQVNPTl9DT05URU5UX0ZJTFRFUhAEEhkKFUZJTklTSF9SRUFTT05fUkVGVVNBTBAFEiAKHEZJTklTSF9SRUFTT05fQ09OVEVYVF9MRU5HVEgQBhIYChRGSU5JU0hfUkVBU09OX1BBVVNFRBAHEiUKIUZJTklTSF9SRUFTT05fTUFMRk9STUVEX1RPT0xfQ0FMTBAIEhcKE0ZJTklTSF9SRUFTT05fT1RIRVIQCULBAQoRY29tLmxsbWdhdGV3YXkudjFCC0NvbW1vblByb3RvUAFaSmdpdGh1Yi5jb20vbGxtLWdhdGV3YXkvbGxtLWdhdGV3YXkvZ2VuZXJhdGVkL2dvL2xsbWdhdGV3YXkvdjE7bGxtZ2F0ZXdheXYxogIDTFhYqgINTGxtZ2F0ZXdheS5WMcoCDUxsbWdhdGV3YXlcVjHiAhlMbG1nYXRld2F5XFYxXEdQQk1ldGFkYXRh6gIOTGxtZ2F0ZXdheTo6VjFiBnByb3RvMw", [file_google_protobuf_duration]);
 
 /**
  * Token accounting for one call, with one documented semantics across every
@@ -185,6 +185,22 @@ export type ItemError = Message<"llmgateway.v1.ItemError"> & {
    * @generated from field: google.protobuf.Duration retry_delay = 5;
    */
   retryDelay?: Duration | undefined;
+
+  /**
+   * INVALID_ARGUMENT: every invalid field, as in google.rpc.BadRequest
+   * (paths from the request's root, e.g. "items[3].input.model").
+   *
+   * @generated from field: repeated llmgateway.v1.FieldViolation field_violations = 6;
+   */
+  fieldViolations: FieldViolation[];
+
+  /**
+   * The gateway's request id for the item (RequestInfo.request_id of a
+   * failed call): what its log lines carry.
+   *
+   * @generated from field: string request_id = 7;
+   */
+  requestId: string;
 };
 
 /**
@@ -193,6 +209,34 @@ export type ItemError = Message<"llmgateway.v1.ItemError"> & {
  */
 export const ItemErrorSchema: GenMessage<ItemError> = /*@__PURE__*/
   messageDesc(file_llmgateway_v1_common, 3);
+
+/**
+ * One invalid field of a request, as in google.rpc.BadRequest.FieldViolation.
+ *
+ * @generated from message llmgateway.v1.FieldViolation
+ */
+export type FieldViolation = Message<"llmgateway.v1.FieldViolation"> & {
+  /**
+   * The field's path, e.g. "input.messages[0].role".
+   *
+   * @generated from field: string field = 1;
+   */
+  field: string;
+
+  /**
+   * What is wrong with it.
+   *
+   * @generated from field: string description = 2;
+   */
+  description: string;
+};
+
+/**
+ * Describes the message llmgateway.v1.FieldViolation.
+ * Use `create(FieldViolationSchema)` to create a new message.
+ */
+export const FieldViolationSchema: GenMessage<FieldViolation> = /*@__PURE__*/
+  messageDesc(file_llmgateway_v1_common, 4);
 
 /**
  * Why generation ended, normalised across providers. The provider's own
