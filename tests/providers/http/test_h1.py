@@ -128,6 +128,30 @@ async def test_a_header_with_a_line_break_is_refused_without_its_value(
     assert upstream.requests() == []
 
 
+async def test_an_upstream_that_stops_reading_the_body_gets_the_write_timeout() -> None:
+    writers: list[asyncio.StreamWriter] = []
+
+    async def never_read(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)  # holds the connection open, reads nothing
+
+    server = await asyncio.start_server(never_read, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    transport = H1Transport(max_connections=1, max_keepalive_connections=1, keepalive_expiry=60)
+    # More than the socket buffers on both sides hold, so the client's own
+    # buffer passes its high-water mark and waits.
+    body = b"x" * (32 << 20)
+    try:
+        with pytest.raises(TransportTimeout, match="WriteTimeout"):
+            await transport.send(OutgoingRequest("POST", f"http://127.0.0.1:{port}/up", {}, body),
+                                 RequestTimeout(connect=5, read=3, write=0.2, pool=5))
+    finally:
+        await transport.aclose()
+        for writer in writers:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+
+
 async def test_the_connection_limit_queues_then_times_out(upstream: FakeUpstream) -> None:
     one = H1Transport(max_connections=1, max_keepalive_connections=1, keepalive_expiry=60)
     upstream.on("GET", "/held", Stream([b"x"], hold_open=True))

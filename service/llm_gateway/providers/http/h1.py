@@ -4,7 +4,8 @@ Why it exists: aiohttp cost the gateway about 0.22 ms of CPU per upstream
 call, as much as gRPC's own per-call machinery (bench/floor.py). This client
 does only what the gateway needs: one request at a time per connection,
 keep-alive pooling per origin, bodies by Content-Length, chunked or until
-close, gzip/deflate, TLS, and read timeouts between bytes. Parsing is
+close, gzip/deflate, TLS, read timeouts between bytes, and a write timeout
+while the upstream does not take the request's bytes. Parsing is
 llhttp's (Node's HTTP parser) through httptools (uvicorn's parser); new
 connections race their addresses (happy eyeballs, aiohappyeyeballs); TLS is
 asyncio's. It is one of three transports behind the seam in transport.py.
@@ -90,6 +91,17 @@ class _Connection(asyncio.Protocol):
         if exchange is not None and not exchange.complete:
             exchange.end_of_input()
 
+    # The transport calls these when its send buffer passes the high-water
+    # mark and when it drains again: an upstream that stops reading the
+    # request body gets the write timeout.
+    def pause_writing(self) -> None:
+        if self.exchange is not None:
+            self.exchange.writing_paused()
+
+    def resume_writing(self) -> None:
+        if self.exchange is not None:
+            self.exchange.writing_resumed()
+
     # --- the gateway's side -------------------------------------------------------
 
     def usable(self, now: float, keepalive: float) -> bool:
@@ -101,10 +113,10 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
-    def start(self, head: bytes, body: bytes | None, read_timeout: float,
+    def start(self, head: bytes, body: bytes | None, timeout: RequestTimeout,
               streaming: bool) -> _Exchange:
         assert self.transport is not None
-        exchange = _Exchange(self, read_timeout, streaming)
+        exchange = _Exchange(self, timeout, streaming)
         self.exchange = exchange
         if body and len(body) > 65536:
             self.transport.writelines((head, body))  # no copy of a large body
@@ -116,7 +128,7 @@ class _Connection(asyncio.Protocol):
 class _Exchange:
     """One response as it arrives: httptools calls the `on_*` methods."""
 
-    def __init__(self, conn: _Connection, read_timeout: float, streaming: bool) -> None:
+    def __init__(self, conn: _Connection, timeout: RequestTimeout, streaming: bool) -> None:
         self.conn = conn
         self.parser = httptools.HttpResponseParser(self)
         self.streaming = streaming
@@ -134,9 +146,11 @@ class _Exchange:
         self._informational = False
         self._waiter: asyncio.Future[None] | None = None
         self.last_read = conn.loop.time()
-        self._read_timeout = read_timeout
+        self._read_timeout = timeout.read
+        self._write_timeout = timeout.write
         self._timer: asyncio.TimerHandle | None = conn.loop.call_at(
-            self.last_read + read_timeout, self._check_timeout)
+            self.last_read + timeout.read, self._check_timeout)
+        self._write_timer: asyncio.TimerHandle | None = None
 
     # --- httptools callbacks ------------------------------------------------------
 
@@ -224,11 +238,27 @@ class _Exchange:
         self.fail(TransportTimeout("ReadTimeout"))
         self.conn.close()
 
+    def writing_paused(self) -> None:
+        if self._write_timer is None and not self.complete and self.error is None:
+            self._write_timer = self.conn.loop.call_later(self._write_timeout,
+                                                          self._write_timed_out)
+
+    def writing_resumed(self) -> None:
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
+
+    def _write_timed_out(self) -> None:
+        self._write_timer = None
+        self.fail(TransportTimeout("WriteTimeout"))
+        self.conn.close()
+
     def stop(self) -> None:
-        """No more read timeout: the exchange ended, or the gateway is done with it."""
+        """No more timeouts: the exchange ended, or the gateway is done with it."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        self.writing_resumed()
 
     def _wake(self) -> None:
         waiter = self._waiter
@@ -404,7 +434,7 @@ class H1Transport:
         head = _request_head(request, origin, target)
         conn = await self._acquire(origin, timeout)
         try:
-            return conn, conn.start(head, request.body, timeout.read, streaming)
+            return conn, conn.start(head, request.body, timeout, streaming)
         except BaseException:
             self._release(conn, False)
             raise
