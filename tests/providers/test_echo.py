@@ -3,7 +3,12 @@
 import pytest
 from llm_gateway.core.accumulate import accumulate
 from llm_gateway.core.embeddings import EmbedRequest
-from llm_gateway.core.errors import InvalidRequest, UpstreamRateLimited, UpstreamUnavailable
+from llm_gateway.core.errors import (
+    InvalidRequest,
+    UpstreamBillingFailed,
+    UpstreamRateLimited,
+    UpstreamUnavailable,
+)
 from llm_gateway.core.events import StreamDone, StreamStart
 from llm_gateway.core.types import (
     ChatRequest,
@@ -132,6 +137,9 @@ async def test_failure_options() -> None:
     with pytest.raises(UpstreamRateLimited) as exc:
         await echo.chat(request(provider_options={"echo": {"fail": "rate_limited"}}), CTX)
     assert exc.value.retry_after == 2.0
+    with pytest.raises(UpstreamBillingFailed) as billing:
+        await echo.chat(request(provider_options={"echo": {"fail": "billing"}}), CTX)
+    assert (billing.value.retry_after, billing.value.metadata["upstream_status"]) == (None, "402")
     events = []
     with pytest.raises(UpstreamUnavailable):
         async for event in echo.stream(request(provider_options={

@@ -48,6 +48,7 @@ from ..core.embeddings import EmbedRequest, EmbedResponse
 from ..core.errors import (
     FieldViolation,
     InvalidRequest,
+    UpstreamBillingFailed,
     UpstreamError,
     UpstreamFailure,
     UpstreamInvalidRequest,
@@ -93,11 +94,13 @@ DEFAULT_MODELS = (
               embedding_dimensions=16),
 )
 _OPTION_KEYS = {"delay_ms", "chunk_delay_ms", "repeat", "fail", "fail_after_events"}
-_FAILURES: dict[str, type[UpstreamError]] = {
-    "rate_limited": UpstreamRateLimited,
-    "unavailable": UpstreamUnavailable,
-    "internal": UpstreamFailure,
-    "invalid": UpstreamInvalidRequest,
+# `fail` option -> the error and the HTTP status it stands for.
+_FAILURES: dict[str, tuple[type[UpstreamError], int]] = {
+    "rate_limited": (UpstreamRateLimited, 429),
+    "unavailable": (UpstreamUnavailable, 503),
+    "internal": (UpstreamFailure, 500),
+    "invalid": (UpstreamInvalidRequest, 400),
+    "billing": (UpstreamBillingFailed, 402),
 }
 
 
@@ -302,9 +305,8 @@ def _maybe_fail(opts: _Options, provider: str, model: str, *, events_sent: int |
     is unset, else once that many stream events have been sent."""
     if not opts.fail or events_sent != opts.fail_after_events:
         return
-    cls = _FAILURES[opts.fail]
+    cls, status = _FAILURES[opts.fail]
     retry = 2.0 if cls is UpstreamRateLimited else None
-    status = {"rate_limited": 429, "unavailable": 503, "internal": 500, "invalid": 400}[opts.fail]
     raise cls(f"echo failure requested ({opts.fail})", provider=provider, model=model,
               status=status, retry_after=retry)
 
