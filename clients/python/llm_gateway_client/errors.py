@@ -48,10 +48,12 @@ class GatewayError(Exception):
 
     @classmethod
     def from_item_error(cls, item: common_pb2.ItemError) -> GatewayError:
-        """One failed item of a batch: what a failed call's status would carry."""
+        """One failed item of a batch: what a failed call's status would carry
+        (an ItemError has no domain, so that stays empty, as in the other
+        clients)."""
         delay = item.retry_delay.ToNanoseconds() / 1e9 if item.HasField("retry_delay") else None
         return cls(_CODES.get(item.code, grpc.StatusCode.UNKNOWN), item.message, item.reason,
-                   "llmgateway", dict(item.metadata), delay,
+                   "", dict(item.metadata), delay,
                    [FieldViolation(v.field, v.description) for v in item.field_violations],
                    item.request_id)
 
