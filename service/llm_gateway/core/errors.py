@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +179,10 @@ class UpstreamBillingFailed(UpstreamError):
     no retry helps until an operator fixes it, so no retry_after."""
 
     reason = "UPSTREAM_BILLING"
+
+    def __init__(self, message: str, **context: Any) -> None:
+        # A Retry-After beside OpenAI's 429 does not make an empty account retryable.
+        super().__init__(message, **{**context, "retry_after": None})
 
 
 class UpstreamRateLimited(UpstreamError):

@@ -96,6 +96,7 @@ async def test_cancelling_a_stream_closes_the_upstream_connection(upstream: Fake
     (429, fx.ERROR_RATE_LIMIT, {"retry-after-ms": "1500", "x-request-id": "req_r"},
      e.UpstreamRateLimited, 1.5),
     (429, fx.ERROR_RATE_LIMIT, {"retry-after": "3"}, e.UpstreamRateLimited, 3.0),
+    (429, fx.ERROR_QUOTA, {"retry-after": "3"}, e.UpstreamBillingFailed, None),
     (400, fx.ERROR_CONTEXT, {}, e.ContextLengthExceeded, None),
     (401, fx.ERROR_BAD_KEY, {}, e.UpstreamAuthFailed, None),
     (404, fx.ERROR_MODEL, {}, e.UpstreamModelNotFound, None),
