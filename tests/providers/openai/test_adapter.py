@@ -97,6 +97,9 @@ async def test_cancelling_a_stream_closes_the_upstream_connection(upstream: Fake
      e.UpstreamRateLimited, 1.5),
     (429, fx.ERROR_RATE_LIMIT, {"retry-after": "3"}, e.UpstreamRateLimited, 3.0),
     (429, fx.ERROR_QUOTA, {"retry-after": "3"}, e.UpstreamBillingFailed, None),
+    # The error type says billing, whatever new code OpenAI puts beside it.
+    (429, {"error": {**fx.ERROR_QUOTA["error"], "code": "a_code_from_next_year"}}, {},
+     e.UpstreamBillingFailed, None),
     (400, fx.ERROR_CONTEXT, {}, e.ContextLengthExceeded, None),
     (401, fx.ERROR_BAD_KEY, {}, e.UpstreamAuthFailed, None),
     (404, fx.ERROR_MODEL, {}, e.UpstreamModelNotFound, None),

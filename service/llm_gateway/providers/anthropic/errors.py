@@ -10,6 +10,7 @@ arrives as an `error` event.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ..http.client import default_problem
@@ -29,8 +30,7 @@ _CONTEXT_HINTS = ("prompt is too long", "exceed context limit", "context window"
 def anthropic_problem(status: int, body: Any) -> UpstreamProblem:
     problem = default_problem(status, body)
     message = problem.message.lower()
-    return UpstreamProblem(problem.message, problem.code,
-                           context_length=any(h in message for h in _CONTEXT_HINTS))
+    return replace(problem, context_length=any(h in message for h in _CONTEXT_HINTS))
 
 
 def stream_error_status(problem: UpstreamProblem) -> int:

@@ -14,6 +14,7 @@ table (http/errors.py) maps the flags whatever the status.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from ...core.errors import (
@@ -28,9 +29,8 @@ _MISSING_MODEL_HINTS = ("file does not exist", "try pulling it first")
 def ollama_problem(status: int, body: Any) -> UpstreamProblem:
     problem = default_problem(status, body)
     text = problem.message.lower()
-    return UpstreamProblem(problem.message, problem.code,
-                           context_length=looks_like_context_length(problem.message),
-                           model_not_found=any(hint in text for hint in _MISSING_MODEL_HINTS))
+    return replace(problem, context_length=looks_like_context_length(problem.message),
+                   model_not_found=any(hint in text for hint in _MISSING_MODEL_HINTS))
 
 
 def stream_error(line: Mapping[str, Any], *, provider: str, model: str,

@@ -5,6 +5,7 @@ chat_codec.py and embed_codec.py."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ...core.completions import CompletionEvent, CompletionRequest, CompletionResponse
@@ -42,9 +43,8 @@ _Decoder = ChatStreamDecoder | CompletionStreamDecoder
 def openai_problem(status: int, body: Any) -> UpstreamProblem:
     problem = default_problem(status, body)
     code = problem.code.lower()
-    return UpstreamProblem(problem.message, problem.code,
-                           context_length="context_length" in code,
-                           content_filter="content_filter" in code or "content_policy" in code)
+    return replace(problem, context_length="context_length" in code,
+                   content_filter="content_filter" in code or "content_policy" in code)
 
 
 class OpenAIProvider(ProviderBase):
