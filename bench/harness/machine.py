@@ -9,6 +9,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from llm_gateway.server import grpc_settings
+
 PACKAGES = ("grpcio", "protobuf", "httpx", "aiohttp", "uvloop", "orjson", "pydantic")
 
 
@@ -54,5 +56,6 @@ def describe(repo: Path) -> dict[str, Any]:
         "commit": _git(repo, "rev-parse", "--short", "HEAD"),
         "uncommitted_service_changes": bool(_git(repo, "status", "--porcelain", "--", "service")),
         "event_loop": "uvloop" if "uvloop" in packages and loop != "asyncio" else "asyncio",
+        "grpc_experiments": grpc_settings.apply(dict(os.environ), modules={}),
         "packages": packages,
     }

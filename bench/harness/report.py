@@ -338,7 +338,8 @@ def summary_markdown(results: dict[str, Any]) -> str:
         f"- Load average before / after: {' '.join(map(str, m['loadavg_before']))} / "
         f"{' '.join(map(str, results['loadavg_after']))}; other work on the gateway's core "
         f"during the passes: up to {other:.0f} % of it.",
-        f"- Gateway: {m['event_loop']}; {versions}.",
+        f"- Gateway: {m['event_loop']}; GRPC_EXPERIMENTS="
+        f"`{m.get('grpc_experiments', '')}`; {versions}.",
         f"- Tools: {', '.join(f'{k} {v}' for k, v in results['setup']['tools'].items())}.",
         "- Rerun: `make bench` (`make bench BENCH_ARGS=--quick` for a short smoke run).",
         f"- Results: `bench/results/{results['results_file']}`.",

@@ -17,6 +17,8 @@ import urllib.request
 from pathlib import Path
 from typing import IO, Any
 
+from llm_gateway.server import grpc_settings
+
 from .tools import say
 
 START_TIMEOUT = 60.0
@@ -33,9 +35,14 @@ def free_port() -> int:
 
 
 def child_env() -> dict[str, str]:
-    """Loopback traffic never goes through a proxy from the environment."""
+    """Loopback traffic never goes through a proxy from the environment, and
+    every gRPC server measured (the gateway, the floor, micro_path's) runs with
+    the gRPC core settings the gateway picks for itself, so floors compare
+    like with like."""
     no_proxy = ",".join(filter(None, [os.environ.get("NO_PROXY", ""), "127.0.0.1", "localhost"]))
-    return {**os.environ, "NO_PROXY": no_proxy, "no_proxy": no_proxy}
+    env = {**os.environ, "NO_PROXY": no_proxy, "no_proxy": no_proxy}
+    grpc_settings.apply(env, modules={})  # the child has not imported grpc yet
+    return env
 
 
 def pick_cores(gateway: int | None = None, load: int | None = None) -> tuple[int, int]:

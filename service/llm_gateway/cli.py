@@ -16,6 +16,7 @@ import os
 import sys
 
 from .config.loader import ConfigError, load_config
+from .server import grpc_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"llm-gateway: {exc}", file=sys.stderr)
         return 2
+    grpc_settings.apply()  # before the server's modules import grpc
     from .server.main import run
 
     return run(config, address=args.address, workers=args.workers)

@@ -13,6 +13,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from llm_gateway.server.grpc_settings import DEFAULT_EXPERIMENTS, VARIABLE
 from llm_gateway_client import reassemble as rebuild
 from llmgateway.v1 import (
     chat_pb2,
@@ -86,6 +87,20 @@ def test_unary_stream_embed_and_models(gateway: GatewayProcess) -> None:
         models = models_pb2_grpc.ModelServiceStub(ch).ListModels(
             models_pb2.ListModelsRequest(page_size=1), timeout=10)
         assert models.models[0].name == "echo/echo" and models.next_page_token
+
+
+def test_the_server_runs_with_the_gateways_grpc_experiments(gateway: GatewayProcess) -> None:
+    serving = gateway.wait_for_log(lambda e: e.get("msg") == "serving", 10)
+    assert serving["grpc_experiments"] == DEFAULT_EXPERIMENTS
+
+
+def test_an_operators_grpc_experiments_are_kept(tmp_path: Path) -> None:
+    with GatewayProcess(write_config(tmp_path),
+                        env={VARIABLE: "-event_engine_listener,no_such_experiment"}) as process:
+        serving = process.wait_for_log(lambda e: e.get("msg") == "serving", 10)
+        assert serving["grpc_experiments"] == "-event_engine_listener,no_such_experiment"
+        # gRPC core itself read the operator's value.
+        assert "Unknown experiment: no_such_experiment" in process.log_text()
 
 
 def test_health_for_kubernetes(gateway: GatewayProcess) -> None:

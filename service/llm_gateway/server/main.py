@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from ..config.schema import GatewayConfig
 from ..observability.logging import configure
+from . import grpc_settings
 from .app import serve
 from .workers import supervise, worker_count
 
@@ -36,7 +37,8 @@ def run_single(config: GatewayConfig, address: str,
     def ready(port: int) -> None:
         if worker is None:
             log.info("serving", extra={"address": f"{host}:{port}", "workers": 1,
-                                       "pid": os.getpid()})
+                                       "pid": os.getpid(),
+                                       "grpc_experiments": grpc_settings.in_effect()})
         if on_ready is not None:
             on_ready(port)
 

@@ -24,6 +24,7 @@ from multiprocessing.context import SpawnProcess
 from types import FrameType
 
 from ..config.schema import GatewayConfig
+from . import grpc_settings
 
 log = logging.getLogger("llm_gateway.supervisor")
 _ctx = multiprocessing.get_context("spawn")  # never fork a process with gRPC threads
@@ -89,7 +90,8 @@ def supervise(config: GatewayConfig, address: str) -> int:
             on_signal(signal.SIGTERM, None)
             break
     else:
-        log.info("serving", extra={"address": address, "workers": count, "pid": os.getpid()})
+        log.info("serving", extra={"address": address, "workers": count, "pid": os.getpid(),
+                                   "grpc_experiments": grpc_settings.in_effect()})
     reservation.close()
 
     exit_codes: dict[int, int] = {}
