@@ -5,7 +5,9 @@ start their own."""
 from __future__ import annotations
 
 import signal
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from hyperframe.frame import Frame, GoAwayFrame, SettingsFrame
 from llm_gateway.server.grpc_settings import DEFAULT_EXPERIMENTS, VARIABLE
 from llm_gateway_client import reassemble as rebuild
 from llmgateway.v1 import (
@@ -34,12 +37,13 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
-def write_config(tmp: Path, drain: float = 0, grace: float = 30) -> Path:
+def write_config(tmp: Path, drain: float = 0, grace: float = 30, **server: float) -> Path:
     path = tmp / "gateway.yaml"
+    more = "".join(f"\n  {name}: {value}" for name, value in server.items())
     path.write_text(f"""
 server:
   drain_seconds: {drain}
-  grace_seconds: {grace}
+  grace_seconds: {grace}{more}
 providers:
   echo: {{}}
 aliases:
@@ -148,15 +152,19 @@ def test_errors_over_the_wire(gateway: GatewayProcess) -> None:
                                                   "llmgateway")
 
 
+def slow_stream(words: int) -> chat_pb2.StreamChatRequest:
+    """An echo stream of `words` text deltas, 50 ms apart."""
+    text = " ".join(f"w{i}" for i in range(words))
+    return chat_pb2.StreamChatRequest(input=chat_input(
+        "echo", text, provider_options=common_pb2.ProviderOptions(
+            json_by_provider={"echo": '{"chunk_delay_ms": 50}'})))
+
+
 def test_sigterm_drains_and_finishes_a_stream_in_flight(tmp_path: Path) -> None:
     process = GatewayProcess(write_config(tmp_path, drain=0.5)).start()
     try:
         with process.channel() as ch:
-            # A stream that takes a while: 20 words, 50 ms apart.
-            words = " ".join(f"w{i}" for i in range(20))
-            stream = chat_pb2_grpc.ChatServiceStub(ch).StreamChat(chat_pb2.StreamChatRequest(
-                input=chat_input("echo", words, provider_options=common_pb2.ProviderOptions(
-                    json_by_provider={"echo": '{"chunk_delay_ms": 50}'}))), timeout=30)
+            stream = chat_pb2_grpc.ChatServiceStub(ch).StreamChat(slow_stream(20), timeout=30)
             first = next(stream)
             assert first.WhichOneof("event") == "start"
             watch = health_pb2_grpc.HealthStub(ch).Watch(
@@ -209,3 +217,57 @@ def test_health_watch_does_not_hold_shutdown(tmp_path: Path) -> None:
             assert done.wait(10)
     finally:
         process.stop()
+
+
+def await_goaway(address: str, timeout: float) -> tuple[GoAwayFrame, float]:
+    """Opens a bare HTTP/2 connection and reads frames until the server's
+    GOAWAY: the frame and the seconds it took."""
+    host, _, port = address.rpartition(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        started = time.monotonic()
+        sock.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + SettingsFrame(0).serialize())
+        buffer = b""
+        while True:
+            data = sock.recv(65536)
+            assert data, "the server closed the connection without a GOAWAY"
+            buffer += data
+            while len(buffer) >= 9:
+                frame, length = Frame.parse_frame_header(memoryview(buffer[:9]))
+                if len(buffer) < 9 + length:
+                    break
+                frame.parse_body(memoryview(buffer[9:9 + length]))
+                buffer = buffer[9 + length:]
+                if isinstance(frame, GoAwayFrame):
+                    return frame, time.monotonic() - started
+                if isinstance(frame, SettingsFrame) and "ACK" not in frame.flags:
+                    sock.sendall(SettingsFrame(0, flags=["ACK"]).serialize())
+
+
+def test_a_connection_gets_a_graceful_goaway_at_its_max_age(tmp_path: Path) -> None:
+    with GatewayProcess(write_config(tmp_path, max_connection_age_seconds=0.5)) as process:
+        goaway, after = await_goaway(process.address, timeout=20)
+    assert goaway.error_code == 0  # NO_ERROR: a graceful close
+    assert after >= 0.4  # the age (less gRPC's 10 % jitter), not an immediate refusal
+
+
+def test_a_stream_outlives_the_connection_age_and_the_client_reconnects(
+        tmp_path: Path) -> None:
+    with GatewayProcess(write_config(tmp_path, max_connection_age_seconds=0.3)) as process, \
+            process.channel() as ch:
+        stub = chat_pb2_grpc.ChatServiceStub(ch)
+        events = list(stub.StreamChat(slow_stream(20), timeout=30))  # ~1 s: past the age
+        kinds = [e.WhichOneof("event") for e in events]
+        assert kinds[-1] == "done" and kinds.count("text_delta") == 20
+        # The old connection is gone; the channel connects again.
+        reply = stub.Chat(chat_pb2.ChatRequest(input=chat_input("echo", "again")), timeout=10)
+        assert reply.message.parts[0].text == "again"
+
+
+def test_the_age_grace_ends_calls_that_run_past_it(tmp_path: Path) -> None:
+    config = write_config(tmp_path, max_connection_age_seconds=0.3,
+                          max_connection_age_grace_seconds=0.2)
+    with GatewayProcess(config) as process, process.channel() as ch:
+        stream = chat_pb2_grpc.ChatServiceStub(ch).StreamChat(slow_stream(60), timeout=30)
+        with pytest.raises(grpc.RpcError) as exc:
+            list(stream)  # ~3 s of deltas; the connection ends after about 0.5 s
+    assert exc.value.code() == grpc.StatusCode.UNAVAILABLE  # type: ignore[attr-defined]

@@ -34,6 +34,14 @@ class ServerConfig(_Strict):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # One structured log line per RPC.
     access_log: bool = True
+    # A client's connection is closed gracefully (GOAWAY; gRPC adds +-10 %
+    # jitter) after this many seconds, so clients reconnect and new pods
+    # and worker processes get a share of long-lived clients; 0 = never
+    # (gRPC's default; deploy/gateway.yaml sets 300).
+    max_connection_age_seconds: float = Field(default=0.0, ge=0)
+    # How long calls still running on such a connection may go on; unset =
+    # until they finish (a long stream is never cut for rebalancing).
+    max_connection_age_grace_seconds: float | None = Field(default=None, ge=0)
 
     @field_validator("address")
     @classmethod

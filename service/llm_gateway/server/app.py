@@ -42,8 +42,9 @@ log = logging.getLogger("llm_gateway.server")
 
 
 def server_options(config: GatewayConfig) -> list[tuple[str, int]]:
-    max_bytes = config.server.max_message_mb * 1024 * 1024
-    return [
+    server = config.server
+    max_bytes = server.max_message_mb * 1024 * 1024
+    options = [
         # Several worker processes bind the same port (see workers.py).
         ("grpc.so_reuseport", 1),
         ("grpc.max_receive_message_length", max_bytes),
@@ -53,6 +54,18 @@ def server_options(config: GatewayConfig) -> list[tuple[str, int]]:
         ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
         ("grpc.keepalive_permit_without_calls", 1),
     ]
+    # A Kubernetes Service balances connections, not calls: without an age
+    # limit a client stays on the pod (and the worker) it first reached.
+    if server.max_connection_age_seconds > 0:
+        options.append(("grpc.max_connection_age_ms", _ms(server.max_connection_age_seconds)))
+        if server.max_connection_age_grace_seconds is not None:
+            options.append(("grpc.max_connection_age_grace_ms",
+                            _ms(server.max_connection_age_grace_seconds)))
+    return options
+
+
+def _ms(seconds: float) -> int:
+    return min(round(seconds * 1000), 2**31 - 1)  # gRPC's integer arguments are 32-bit
 
 
 class GatewayServer:
