@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 import grpc
 import pytest
 
-from tests.support.client_env import start_gateway
+from tests.support.client_env import ROTATION_SECONDS, start_gateway
 from tests.support.fake_upstream import FakeUpstream
 from tests.support.gateway_process import GatewayProcess
 from tests.support.inprocess import serving
@@ -41,5 +41,16 @@ def gateway(upstream_server: FakeUpstream, tmp_path_factory: pytest.TempPathFact
     """The real gateway process, serving echo plus providers whose upstream is
     the fake (see tests/support/client_env.py)."""
     process = start_gateway(upstream_server, tmp_path_factory.mktemp("gateway"))
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def rotating_gateway(upstream_server: FakeUpstream, tmp_path_factory: pytest.TempPathFactory
+                     ) -> Iterator[GatewayProcess]:
+    """Like `gateway`, closing each connection gracefully after a moment
+    (clients/TESTING.md, scenario 14)."""
+    process = start_gateway(upstream_server, tmp_path_factory.mktemp("rotating"),
+                            ROTATION_SECONDS)
     yield process
     process.stop()

@@ -28,9 +28,15 @@ import (
 // gateway is a client of the live environment, closed when the test ends.
 func gateway(t *testing.T, opts ...llmgateway.Option) *llmgateway.Client {
 	t.Helper()
-	address := os.Getenv("LLMGATEWAY_ADDRESS")
+	return clientOf(t, "LLMGATEWAY_ADDRESS", opts...)
+}
+
+// clientOf is a client of the gateway whose address is in variable.
+func clientOf(t *testing.T, variable string, opts ...llmgateway.Option) *llmgateway.Client {
+	t.Helper()
+	address := os.Getenv(variable)
 	if address == "" {
-		t.Fatal("LLMGATEWAY_ADDRESS is not set: start `python -m tests.support.client_env` (clients/TESTING.md)")
+		t.Fatal(variable + " is not set: start `python -m tests.support.client_env` (clients/TESTING.md)")
 	}
 	// A short default deadline, so that a broken server fails the suite fast.
 	c, err := llmgateway.New(address, append([]llmgateway.Option{llmgateway.WithTimeout(10 * time.Second)}, opts...)...)
@@ -506,6 +512,38 @@ func TestBatch(t *testing.T) {
 	// The item's request id: the call's, then the item's index.
 	if len(e.RequestID) <= 2 || !strings.HasSuffix(e.RequestID, ".1") {
 		t.Errorf("item b request id = %q, want the call's followed by .1", e.RequestID)
+	}
+}
+
+// Scenario 14.
+func TestConnectionRotation(t *testing.T) {
+	c := clientOf(t, "LLMGATEWAY_ROTATING_ADDRESS")
+	words := make([]string, 50)
+	for i := range words {
+		words[i] = fmt.Sprintf("w%d", i)
+	}
+	in := input("echo", llmgateway.UserMessage(strings.Join(words, " ")))
+	in.ProviderOptions = echoOptions(`{"chunk_delay_ms": 10}`)
+	for n := 1; n <= 2; n++ {
+		// 40 events, 10 ms apart: past the GOAWAY; leaving the loop then
+		// cancels the call, the connection's last.
+		received := 0
+		for _, err := range c.Stream(t.Context(), in) {
+			if err != nil {
+				t.Fatalf("rotation %d: stream: %v", n, err)
+			}
+			if received++; received == 40 {
+				break
+			}
+		}
+		if received != 40 {
+			t.Errorf("rotation %d: received %d events, want 40", n, received)
+		}
+		text := fmt.Sprintf("after rotation %d", n)
+		reply, err := c.Chat(t.Context(), input("echo", llmgateway.UserMessage(text)))
+		if err != nil || llmgateway.Text(reply.GetMessage()) != text {
+			t.Errorf("rotation %d: Chat: %v, %v", n, reply, err)
+		}
 	}
 }
 

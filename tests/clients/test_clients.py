@@ -29,9 +29,11 @@ pytestmark = pytest.mark.timeout(TIMEOUT)
 
 
 @pytest.fixture
-def client_env(gateway: GatewayProcess, upstream: FakeUpstream) -> dict[str, str]:
+def client_env(gateway: GatewayProcess, rotating_gateway: GatewayProcess,
+               upstream: FakeUpstream) -> dict[str, str]:
     script_client_routes(upstream)
-    return {**os.environ, "LLMGATEWAY_ADDRESS": gateway.address}
+    return {**os.environ, "LLMGATEWAY_ADDRESS": gateway.address,
+            "LLMGATEWAY_ROTATING_ADDRESS": rotating_gateway.address}
 
 
 def run(command: list[str], cwd: Path, env: dict[str, str]) -> None:

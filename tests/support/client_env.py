@@ -1,9 +1,10 @@
 """The live environment every language's client test suite runs against
 (clients/TESTING.md): the real gateway process with the echo provider and a
 provider `fake` whose upstream is the loopback fake, scripted with fixed
-documented OpenAI payloads.
+documented OpenAI payloads; and a second one, alike, that rotates its
+connections (scenario 14).
 
-    python -m tests.support.client_env     # prints LLMGATEWAY_ADDRESS=..., runs until Ctrl-C
+    python -m tests.support.client_env     # prints the two addresses, runs until Ctrl-C
 """
 
 from __future__ import annotations
@@ -24,11 +25,17 @@ from .gateway_process import GatewayProcess
 UPSTREAM_KEY = "sk-session-secret-5f0e9c2a7b"
 
 
-def gateway_config(upstream_url: str) -> str:
+# The rotating gateway (scenario 14) closes every connection gracefully this
+# long after it opened (gRPC adds up to 10 % either way).
+ROTATION_SECONDS = 0.3
+
+
+def gateway_config(upstream_url: str, max_connection_age: float = 0) -> str:
     return f"""
 server:
   drain_seconds: 0
   grace_seconds: 5
+  max_connection_age_seconds: {max_connection_age}
 providers:
   echo: {{}}
   fake:
@@ -42,9 +49,13 @@ aliases:
 """
 
 
-def start_gateway(upstream: FakeUpstream, directory: Path) -> GatewayProcess:
+def start_gateway(upstream: FakeUpstream, directory: Path,
+                  max_connection_age: float = 0) -> GatewayProcess:
+    """The gateway of the client suites; with `max_connection_age`, the
+    rotating one of scenario 14."""
+    directory.mkdir(parents=True, exist_ok=True)
     path = directory / "gateway.yaml"
-    path.write_text(gateway_config(upstream.url))
+    path.write_text(gateway_config(upstream.url, max_connection_age))
     return GatewayProcess(path, env={"FAKE_UPSTREAM_KEY": UPSTREAM_KEY}).start()
 
 
@@ -70,13 +81,16 @@ def main() -> int:
     upstream = FakeUpstream()
     script_client_routes(upstream)
     with tempfile.TemporaryDirectory() as tmp:
-        gateway = start_gateway(upstream, Path(tmp))
+        gateway = start_gateway(upstream, Path(tmp) / "main")
+        rotating = start_gateway(upstream, Path(tmp) / "rotating", ROTATION_SECONDS)
         print(f"LLMGATEWAY_ADDRESS={gateway.address}", flush=True)
+        print(f"LLMGATEWAY_ROTATING_ADDRESS={rotating.address}", flush=True)
         try:
             while not stop.wait(1.0):
                 pass
         finally:
             gateway.stop()
+            rotating.stop()
             upstream.close()
     return 0
 

@@ -184,3 +184,22 @@ async def test_13_batch(gw: GatewayClient) -> None:
     assert (b.code, b.reason) == (grpc.StatusCode.NOT_FOUND, "MODEL_NOT_FOUND")
     # The item's request id: the call's, then the item's index.
     assert len(b.request_id) > 2 and b.request_id.endswith(".1")
+
+
+async def test_14_connection_rotation(rotating_address: str) -> None:
+    words = " ".join(f"w{i}" for i in range(50))
+    inp = chat_input("echo", user(words), provider_options=options('{"chunk_delay_ms": 10}'))
+    async with GatewayClient(rotating_address, api_key="test-key", timeout=30) as client:
+        for n in (1, 2):
+            # 40 events, 10 ms apart: past the GOAWAY; leaving the loop then
+            # cancels the call, the connection's last.
+            received = 0
+            stream = client.stream(inp)
+            async for _ in stream:
+                received += 1
+                if received == 40:
+                    break
+            await stream.aclose()
+            assert received == 40
+            reply = await client.chat(chat_input("echo", user(f"after rotation {n}")))
+            assert reply.message.parts[0].text == f"after rotation {n}"

@@ -265,7 +265,11 @@ impl Client {
             input: Some(call.body),
         };
         control
-            .unary(self.chat.clone().chat(control.request(request)))
+            .unary(
+                &self.chat,
+                request,
+                |mut c, r| async move { c.chat(r).await },
+            )
             .await
     }
 
@@ -283,12 +287,13 @@ impl Client {
     ) -> impl Stream<Item = Result<StreamChatResponse, Error>> + Send + Unpin + 'static {
         let call = call.into();
         let control = call.control(self.timeout);
-        let request = control.request(StreamChatRequest {
+        let request = StreamChatRequest {
             metadata: call.metadata(None),
             input: Some(call.body),
-        });
-        let mut client = self.chat.clone();
-        control.stream(async move { client.stream_chat(request).await })
+        };
+        control.stream(self.chat.clone(), request, |mut c, r| async move {
+            c.stream_chat(r).await
+        })
     }
 
     /// Counts the input tokens of a chat request with the provider's own
@@ -304,7 +309,9 @@ impl Client {
             input: Some(call.body),
         };
         control
-            .unary(self.chat.clone().count_tokens(control.request(request)))
+            .unary(&self.chat, request, |mut c, r| async move {
+                c.count_tokens(r).await
+            })
             .await
     }
 
@@ -344,10 +351,10 @@ impl Client {
         let control = call.control(self.timeout);
         let base = call.body.metadata.take();
         call.body.metadata = call.metadata(base);
-        let request = control.request(call.body);
-        let mut client = self.chat.clone();
         control
-            .stream(async move { client.batch_chat(request).await })
+            .stream(self.chat.clone(), call.body, |mut c, r| async move {
+                c.batch_chat(r).await
+            })
             .map_ok(|item| BatchResult {
                 id: item.id,
                 result: match item.result {
@@ -375,7 +382,9 @@ impl Client {
             input: Some(call.body),
         };
         control
-            .unary(self.completions.clone().complete(control.request(request)))
+            .unary(&self.completions, request, |mut c, r| async move {
+                c.complete(r).await
+            })
             .await
     }
 
@@ -390,12 +399,13 @@ impl Client {
     ) -> impl Stream<Item = Result<StreamCompleteResponse, Error>> + Send + Unpin + 'static {
         let call = call.into();
         let control = call.control(self.timeout);
-        let request = control.request(StreamCompleteRequest {
+        let request = StreamCompleteRequest {
             metadata: call.metadata(None),
             input: Some(call.body),
-        });
-        let mut client = self.completions.clone();
-        control.stream(async move { client.stream_complete(request).await })
+        };
+        control.stream(self.completions.clone(), request, |mut c, r| async move {
+            c.stream_complete(r).await
+        })
     }
 
     /// Embeds a batch of inputs ([`embed_texts`](crate::embed_texts) builds
@@ -407,7 +417,9 @@ impl Client {
         let base = call.body.metadata.take();
         call.body.metadata = call.metadata(base);
         control
-            .unary(self.embeddings.clone().embed(control.request(call.body)))
+            .unary(&self.embeddings, call.body, |mut c, r| async move {
+                c.embed(r).await
+            })
             .await
     }
 
@@ -433,10 +445,12 @@ impl Client {
         let default_timeout = self.timeout;
         let start = Some((self.models.clone(), call.into()));
         Box::pin(stream::unfold(start, move |state| async move {
-            let (mut client, mut call) = state?;
+            let (client, mut call) = state?;
             let control = call.control(default_timeout);
-            let request = control.request(call.body.clone());
-            match control.unary(client.list_models(request)).await {
+            let page = control.unary(&client, call.body.clone(), |mut c, r| async move {
+                c.list_models(r).await
+            });
+            match page.await {
                 Ok(page) if page.next_page_token.is_empty() => Some((Ok(page), None)),
                 Ok(page) => {
                     call.body.page_token.clone_from(&page.next_page_token);
@@ -452,7 +466,9 @@ impl Client {
         let call = call.into();
         let control = call.control(self.timeout);
         let reply = control
-            .unary(self.models.clone().get_model(control.request(call.body)))
+            .unary(&self.models, call.body, |mut c, r| async move {
+                c.get_model(r).await
+            })
             .await?;
         reply
             .model
@@ -468,7 +484,9 @@ impl Client {
         let call = call.into();
         let control = call.control(self.timeout);
         let reply = control
-            .unary(self.health.clone().check(control.request(call.body)))
+            .unary(&self.health, call.body, |mut c, r| async move {
+                c.check(r).await
+            })
             .await?;
         Ok(reply.status())
     }
@@ -627,25 +645,24 @@ struct Control {
 }
 
 impl Control {
-    /// The tonic request, with the deadline sent to the server
-    /// (`grpc-timeout`) so that it stops working when the deadline passes.
-    fn request<R>(&self, body: R) -> tonic::Request<R> {
-        let mut request = tonic::Request::new(body);
-        if let Some(timeout) = self.timeout {
-            request.set_timeout(timeout);
-        }
-        request
-    }
-
-    /// The events of a server-streaming call opened by `open`, under this
-    /// control: nothing is sent until the stream is first polled; a failure,
-    /// the deadline or the token's cancellation ends it with one `Err`;
-    /// dropping it cancels the call.
-    fn stream<T, F>(self, open: F) -> impl Stream<Item = Result<T, Error>> + Send + Unpin + 'static
+    /// The events of a server-streaming call, `method` of `client` with
+    /// `body`, under this control: nothing is sent until the stream is first
+    /// polled; a failure, the deadline or the token's cancellation ends it
+    /// with one `Err`; dropping it cancels the call.
+    fn stream<C, B, T, F, Fut>(
+        self,
+        client: C,
+        body: B,
+        method: F,
+    ) -> impl Stream<Item = Result<T, Error>> + Send + Unpin + 'static
     where
+        C: Clone + Send + 'static,
+        B: Clone + Send + 'static,
         T: Send + 'static,
-        F: Future<Output = Result<tonic::Response<tonic::Streaming<T>>, Status>> + Send + 'static,
+        F: Fn(C, tonic::Request<B>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<tonic::Response<tonic::Streaming<T>>, Status>> + Send + 'static,
     {
+        let open = send(client, body, self.timeout, method);
         let events = stream::once(open)
             .map_ok(tonic::Response::into_inner)
             .try_flatten();
@@ -664,10 +681,16 @@ impl Control {
         ))
     }
 
-    async fn unary<R>(
-        &self,
-        call: impl Future<Output = Result<tonic::Response<R>, Status>>,
-    ) -> Result<R, Error> {
+    /// A unary call, `method` of a clone of `client` with `body`, under this
+    /// control.
+    async fn unary<C, B, R, F, Fut>(&self, client: &C, body: B, method: F) -> Result<R, Error>
+    where
+        C: Clone,
+        B: Clone,
+        F: Fn(C, tonic::Request<B>) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<R>, Status>>,
+    {
+        let call = send(client.clone(), body, self.timeout, method);
         Ok(self.guard(call).await??.into_inner())
     }
 
@@ -695,4 +718,62 @@ impl Control {
             output = future => Ok(output),
         }
     }
+}
+
+/// Sends a call, and sends it once more if the first try never reached the
+/// gateway's handlers. When a server closes a connection gracefully (HTTP/2
+/// GOAWAY, as the gateway does at `max_connection_age_seconds`) while a
+/// stream is still open on it, hyper drops the next call queued for that
+/// connection unsent (CANCELLED "operation was canceled"), and a call that
+/// races the final GOAWAY is refused unprocessed; the channel reconnects on
+/// the next call. gRPC's own clients retry such calls transparently; this
+/// does the same, so a connection's rotation never costs a caller a call.
+async fn send<C, B, R, F, Fut>(
+    client: C,
+    body: B,
+    timeout: Option<Duration>,
+    method: F,
+) -> Result<R, Status>
+where
+    C: Clone,
+    B: Clone,
+    F: Fn(C, tonic::Request<B>) -> Fut,
+    Fut: Future<Output = Result<R, Status>>,
+{
+    match method(client.clone(), request(timeout, body.clone())).await {
+        Err(status) if never_sent(&status) => method(client, request(timeout, body)).await,
+        result => result,
+    }
+}
+
+/// The tonic request, with the deadline sent to the server (`grpc-timeout`)
+/// so that it stops working when the deadline passes.
+fn request<B>(timeout: Option<Duration>, body: B) -> tonic::Request<B> {
+    let mut request = tonic::Request::new(body);
+    if let Some(timeout) = timeout {
+        request.set_timeout(timeout);
+    }
+    request
+}
+
+/// Whether the call provably never reached the gateway's handlers, from the
+/// status's sources: hyper dropped it before writing it (`Canceled`; hyper's
+/// own retrying client resends exactly these), or the server refused its
+/// stream unprocessed (RST_STREAM REFUSED_STREAM, or a GOAWAY whose last
+/// stream id is below it; RFC 9113, 8.7).
+fn never_sent(status: &Status) -> bool {
+    let mut source = std::error::Error::source(status);
+    while let Some(error) = source {
+        if let Some(error) = error.downcast_ref::<hyper::Error>() {
+            if error.is_canceled() {
+                return true;
+            }
+        }
+        if let Some(error) = error.downcast_ref::<h2::Error>() {
+            return error.reason() == Some(h2::Reason::REFUSED_STREAM)
+                || (error.is_go_away() && error.is_remote());
+        }
+        source = error.source();
+    }
+    false
 }

@@ -309,3 +309,65 @@ fn invalid_api_key_is_refused_up_front() {
         .unwrap_err();
     assert_eq!(error.code(), Code::InvalidArgument, "{error}");
 }
+
+/// A bare HTTP/2 server answering Health.Check with SERVING, after resetting
+/// the first `refuse` streams with `reason`; returns its port and the count
+/// of streams it saw.
+async fn h2_server(
+    refuse: usize,
+    reason: h2::Reason,
+) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        let mut conn = h2::server::handshake(socket).await.unwrap();
+        while let Some(Ok((_request, mut respond))) = conn.accept().await {
+            if counter.fetch_add(1, Ordering::SeqCst) < refuse {
+                respond.send_reset(reason);
+                continue;
+            }
+            let head = http::Response::builder()
+                .header("content-type", "application/grpc")
+                .body(())
+                .unwrap();
+            let mut body = respond.send_response(head, false).unwrap();
+            // HealthCheckResponse{status: SERVING}, length-prefixed.
+            let message = bytes::Bytes::from_static(&[0, 0, 0, 0, 2, 0x08, 0x01]);
+            body.send_data(message, false).unwrap();
+            let mut trailers = http::HeaderMap::new();
+            trailers.insert("grpc-status", "0".parse().unwrap());
+            body.send_trailers(trailers).unwrap();
+        }
+    });
+    (port, seen)
+}
+
+#[tokio::test]
+async fn a_call_refused_unprocessed_is_sent_once_more() {
+    use std::sync::atomic::Ordering;
+    let (port, seen) = h2_server(1, h2::Reason::REFUSED_STREAM).await;
+    let client = Client::connect(format!("127.0.0.1:{port}")).await.unwrap();
+    let status = client.health("").await.unwrap();
+    assert_eq!(status, llmgateway_client::ServingStatus::Serving);
+    assert_eq!(seen.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_second_refusal_or_another_reset_is_the_callers_error() {
+    use std::sync::atomic::Ordering;
+    let (port, seen) = h2_server(2, h2::Reason::REFUSED_STREAM).await;
+    let client = Client::connect(format!("127.0.0.1:{port}")).await.unwrap();
+    let error = client.health("").await.unwrap_err();
+    assert_eq!(error.code(), Code::Unavailable, "{error}");
+    assert_eq!(seen.load(Ordering::SeqCst), 2);
+
+    // A reset that does not say "unprocessed": the call may have run.
+    let (port, seen) = h2_server(1, h2::Reason::INTERNAL_ERROR).await;
+    let client = Client::connect(format!("127.0.0.1:{port}")).await.unwrap();
+    client.health("").await.unwrap_err();
+    assert_eq!(seen.load(Ordering::SeqCst), 1);
+}

@@ -18,8 +18,13 @@ use llmgateway_client::{
 
 /// A client of the live environment; panics (never skips) without one.
 async fn client() -> Client {
-    let address = std::env::var("LLMGATEWAY_ADDRESS")
-        .expect("LLMGATEWAY_ADDRESS must be set (python -m tests.support.client_env)");
+    client_of("LLMGATEWAY_ADDRESS").await
+}
+
+/// A client of the gateway whose address is in `variable`.
+async fn client_of(variable: &str) -> Client {
+    let address = std::env::var(variable)
+        .unwrap_or_else(|_| panic!("{variable} must be set (python -m tests.support.client_env)"));
     Client::builder(address)
         .api_key("test-key")
         .timeout(Duration::from_secs(10))
@@ -397,6 +402,30 @@ async fn text_completion() {
         response.upstream_request_id.clear();
     }
     assert_eq!(rebuilt, unary);
+}
+
+// 14.
+#[tokio::test]
+async fn connection_rotation() {
+    let client = client_of("LLMGATEWAY_ROTATING_ADDRESS").await;
+    let words: Vec<String> = (0..50).map(|i| format!("w{i}")).collect();
+    for n in 1..=2 {
+        // 40 events, 10 ms apart: past the GOAWAY; dropping the stream
+        // then cancels the call, the connection's last.
+        let events: Vec<StreamChatResponse> = client
+            .stream(echo_input(&words.join(" "), r#"{"chunk_delay_ms": 10}"#))
+            .take(40)
+            .map(|event| event.unwrap_or_else(|e| panic!("rotation {n}: stream: {e}")))
+            .collect()
+            .await;
+        assert_eq!(events.len(), 40, "rotation {n}");
+        let text_sent = format!("after rotation {n}");
+        let reply = client
+            .chat(input("echo", &text_sent))
+            .await
+            .unwrap_or_else(|e| panic!("rotation {n}: chat: {e}"));
+        assert_eq!(text(&reply), text_sent);
+    }
 }
 
 // 13.

@@ -332,8 +332,47 @@ async function unary<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    throw GatewayError.from(error);
+    if (!refusedUnprocessed(error)) {
+      throw GatewayError.from(error);
+    }
   }
+  try {
+    return await call();
+  } catch (error) {
+    throw gatewayError(error);
+  }
+}
+
+/**
+ * The GatewayError of a failed call. A refused stream is UNAVAILABLE, as
+ * gRPC maps REFUSED_STREAM (Connect reports Node's stream error as INTERNAL):
+ * the call was never processed, so the caller may retry it.
+ */
+function gatewayError(error: unknown): GatewayError {
+  if (refusedUnprocessed(error) && !(error instanceof ConnectError && error.code === Code.Unavailable)) {
+    return GatewayError.from(new ConnectError((error as Error).message, Code.Unavailable, undefined, undefined, error));
+  }
+  return GatewayError.from(error);
+}
+
+/**
+ * Whether the server refused the call before processing it (HTTP/2
+ * RST_STREAM with REFUSED_STREAM). A connection the gateway closes
+ * gracefully (GOAWAY at `max_connection_age_seconds`) refuses the streams
+ * opened after its final GOAWAY; gRPC's own clients send such calls again
+ * transparently, and so does this client, once. Node reports it as "Stream
+ * closed with error code NGHTTP2_REFUSED_STREAM", Connect as "... error code
+ * REFUSED_STREAM (0x7)".
+ */
+function refusedUnprocessed(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  for (let e: unknown = error; e instanceof Error && !seen.has(e); e = e.cause) {
+    seen.add(e);
+    if (/\bREFUSED_STREAM\b|NGHTTP2_REFUSED_STREAM/.test(e.message)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /**
@@ -351,17 +390,24 @@ async function* serverStream<T>(
   // more read lets Connect observe the abort and release the call.
   const call = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, call.signal]) : call.signal;
-  const messages = open(callOptions({ ...options, signal }))[Symbol.asyncIterator]();
+  let messages = open(callOptions({ ...options, signal }))[Symbol.asyncIterator]();
   let ended = false;
+  let opened = false; // a message arrived, or the call was sent once more
   try {
     for (;;) {
       let next: IteratorResult<T>;
       try {
         next = await messages.next();
       } catch (error) {
+        if (!opened && refusedUnprocessed(error)) {
+          opened = true; // refused unprocessed: send it again, once (see unary)
+          messages = open(callOptions({ ...options, signal }))[Symbol.asyncIterator]();
+          continue;
+        }
         ended = true;
-        throw GatewayError.from(error);
+        throw gatewayError(error);
       }
+      opened = true;
       if (next.done) {
         ended = true;
         return;

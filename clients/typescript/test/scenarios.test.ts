@@ -28,10 +28,10 @@ import {
 } from "@llmgateway/client";
 
 /** The gateway's address; a missing one fails the suite (it never skips). */
-function address(): string {
-  const value = process.env["LLMGATEWAY_ADDRESS"];
+function address(variable = "LLMGATEWAY_ADDRESS"): string {
+  const value = process.env[variable];
   if (!value) {
-    throw new Error("LLMGATEWAY_ADDRESS is not set: start `python -m tests.support.client_env` (clients/TESTING.md)");
+    throw new Error(`${variable} is not set: start \`python -m tests.support.client_env\` (clients/TESTING.md)`);
   }
   return value;
 }
@@ -319,6 +319,31 @@ describe("llmgateway client scenarios (clients/TESTING.md)", () => {
     assert.notEqual(b.error.rawMessage, "");
     // The item's request id: the call's, then the item's index.
     assert.match(b.error.requestId, /^.+\.1$/);
+  });
+
+  test("14. connection rotation: no call is lost to a graceful GOAWAY", async () => {
+    const rotating = new GatewayClient(address("LLMGATEWAY_ROTATING_ADDRESS"), { timeoutMs: 10_000 });
+    try {
+      const words = Array.from({ length: 50 }, (_, i) => `w${i}`).join(" ");
+      const input: ChatInputInit = {
+        model: "echo",
+        messages: [userMessage(words)],
+        providerOptions: providerOptions({ echo: { chunk_delay_ms: 10 } }),
+      };
+      for (const n of [1, 2]) {
+        // 40 events, 10 ms apart: past the GOAWAY; leaving the loop then
+        // cancels the call, the connection's last.
+        let received = 0;
+        for await (const _ of rotating.stream(input)) {
+          if (++received === 40) break;
+        }
+        assert.equal(received, 40);
+        const reply = await rotating.chat({ model: "echo", messages: [userMessage(`after rotation ${n}`)] });
+        assert.equal(textOf(reply.message), `after rotation ${n}`);
+      }
+    } finally {
+      rotating.close();
+    }
   });
 
   // Beyond TESTING.md: what the client adds to every call.

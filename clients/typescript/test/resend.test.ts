@@ -1,0 +1,69 @@
+// Offline: a call the server refused unprocessed (HTTP/2 RST_STREAM
+// REFUSED_STREAM, as a connection closing after a graceful GOAWAY does) is
+// sent once more; any other failure is not. A real HTTP/2 server on loopback.
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import { test } from "node:test";
+import { Code, GatewayClient, GatewayError, ServingStatus } from "@llmgateway/client";
+
+/** A gRPC server that answers Health.Check with SERVING, after first
+ * closing the first `refuse` streams with the given HTTP/2 error code. */
+async function server(refuse: number, code: number) {
+  const seen: string[] = [];
+  const h2 = http2.createServer();
+  h2.on("stream", (stream, headers) => {
+    seen.push(String(headers[":path"]));
+    stream.on("data", () => undefined);
+    stream.on("error", () => undefined); // the reset, on the server's side
+    if (seen.length <= refuse) {
+      stream.close(code);
+      return;
+    }
+    stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+    stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+    // HealthCheckResponse{status: SERVING}, length-prefixed.
+    stream.end(Buffer.from([0, 0, 0, 0, 2, 0x08, 0x01]));
+  });
+  h2.listen(0, "127.0.0.1");
+  await once(h2, "listening");
+  const { port } = h2.address() as AddressInfo;
+  return { address: `127.0.0.1:${port}`, seen, close: () => h2.close() };
+}
+
+test("a call refused unprocessed is sent once more", async () => {
+  const fake = await server(1, http2.constants.NGHTTP2_REFUSED_STREAM);
+  const client = new GatewayClient(fake.address);
+  try {
+    assert.equal(await client.health(), ServingStatus.SERVING);
+    assert.deepEqual(fake.seen, ["/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Check"]);
+  } finally {
+    client.close();
+    fake.close();
+  }
+});
+
+test("only once: a second refusal is the caller's error", async () => {
+  const fake = await server(2, http2.constants.NGHTTP2_REFUSED_STREAM);
+  const client = new GatewayClient(fake.address);
+  try {
+    await assert.rejects(client.health(), (error) => error instanceof GatewayError && error.code === Code.Unavailable);
+    assert.equal(fake.seen.length, 2);
+  } finally {
+    client.close();
+    fake.close();
+  }
+});
+
+test("a call the server may have processed is never sent again", async () => {
+  const fake = await server(1, http2.constants.NGHTTP2_INTERNAL_ERROR);
+  const client = new GatewayClient(fake.address);
+  try {
+    await assert.rejects(client.health(), (error) => error instanceof GatewayError && error.code === Code.Internal);
+    assert.equal(fake.seen.length, 1);
+  } finally {
+    client.close();
+    fake.close();
+  }
+});
