@@ -5,20 +5,22 @@ import pytest
 from llm_gateway_client import GatewayClient
 
 
+def _address(variable: str) -> str:
+    value = os.environ.get(variable)
+    if not value:
+        pytest.fail(f"{variable} is not set (see clients/TESTING.md)")
+    return value
+
+
 @pytest.fixture
 def address() -> str:
-    value = os.environ.get("LLMGATEWAY_ADDRESS")
-    if not value:
-        pytest.fail("LLMGATEWAY_ADDRESS is not set (see clients/TESTING.md)")
-    return value
+    return _address("LLMGATEWAY_ADDRESS")
 
 
 @pytest.fixture
 def rotating_address() -> str:
-    value = os.environ.get("LLMGATEWAY_ROTATING_ADDRESS")
-    if not value:
-        pytest.fail("LLMGATEWAY_ROTATING_ADDRESS is not set (see clients/TESTING.md)")
-    return value
+    """The gateway that rotates its connections (scenario 14)."""
+    return _address("LLMGATEWAY_ROTATING_ADDRESS")
 
 
 @pytest.fixture

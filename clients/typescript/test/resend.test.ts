@@ -32,38 +32,39 @@ async function server(refuse: number, code: number) {
   return { address: `127.0.0.1:${port}`, seen, close: () => h2.close() };
 }
 
-test("a call refused unprocessed is sent once more", async () => {
-  const fake = await server(1, http2.constants.NGHTTP2_REFUSED_STREAM);
+/** Runs `check` with a client of a fake that resets its first `refuse`
+ * streams with `code`, and returns the paths of the streams the fake saw. */
+async function against(refuse: number, code: number, check: (client: GatewayClient) => Promise<void>) {
+  const fake = await server(refuse, code);
   const client = new GatewayClient(fake.address);
   try {
-    assert.equal(await client.health(), ServingStatus.SERVING);
-    assert.deepEqual(fake.seen, ["/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Check"]);
+    await check(client);
+    return fake.seen;
   } finally {
     client.close();
     fake.close();
   }
+}
+
+const HEALTH = "/grpc.health.v1.Health/Check";
+
+test("a call refused unprocessed is sent once more", async () => {
+  const seen = await against(1, http2.constants.NGHTTP2_REFUSED_STREAM, async (client) => {
+    assert.equal(await client.health(), ServingStatus.SERVING);
+  });
+  assert.deepEqual(seen, [HEALTH, HEALTH]);
 });
 
 test("only once: a second refusal is the caller's error", async () => {
-  const fake = await server(2, http2.constants.NGHTTP2_REFUSED_STREAM);
-  const client = new GatewayClient(fake.address);
-  try {
+  const seen = await against(2, http2.constants.NGHTTP2_REFUSED_STREAM, async (client) => {
     await assert.rejects(client.health(), (error) => error instanceof GatewayError && error.code === Code.Unavailable);
-    assert.equal(fake.seen.length, 2);
-  } finally {
-    client.close();
-    fake.close();
-  }
+  });
+  assert.equal(seen.length, 2);
 });
 
 test("a call the server may have processed is never sent again", async () => {
-  const fake = await server(1, http2.constants.NGHTTP2_INTERNAL_ERROR);
-  const client = new GatewayClient(fake.address);
-  try {
+  const seen = await against(1, http2.constants.NGHTTP2_INTERNAL_ERROR, async (client) => {
     await assert.rejects(client.health(), (error) => error instanceof GatewayError && error.code === Code.Internal);
-    assert.equal(fake.seen.length, 1);
-  } finally {
-    client.close();
-    fake.close();
-  }
+  });
+  assert.equal(seen.length, 1);
 });
