@@ -725,7 +725,7 @@ impl Control {
 /// GOAWAY, as the gateway does at `max_connection_age_seconds`) while a
 /// stream is still open on it, hyper drops the next call queued for that
 /// connection unsent (CANCELLED "operation was canceled"), and a call that
-/// races the final GOAWAY is refused unprocessed; the channel reconnects on
+/// races the final GOAWAY may be refused unprocessed; the channel reconnects on
 /// the next call. gRPC's own clients retry such calls transparently; this
 /// does the same, so a connection's rotation never costs a caller a call.
 async fn send<C, B, R, F, Fut>(
@@ -759,8 +759,10 @@ fn request<B>(timeout: Option<Duration>, body: B) -> tonic::Request<B> {
 /// Whether the call provably never reached the gateway's handlers, from the
 /// status's sources: hyper dropped it before writing it (`Canceled`; hyper's
 /// own retrying client resends exactly these), or the server refused its
-/// stream unprocessed (RST_STREAM REFUSED_STREAM, or a GOAWAY whose last
-/// stream id is below it; RFC 9113, 8.7).
+/// stream unprocessed (RST_STREAM REFUSED_STREAM; RFC 9113, 8.7). Not any
+/// GOAWAY error: h2 also gives a remote GOAWAY's reason to streams the
+/// server was already working on when the connection ends, and resending
+/// one of those could run a paid call twice.
 fn never_sent(status: &Status) -> bool {
     let mut source = std::error::Error::source(status);
     while let Some(error) = source {
@@ -770,8 +772,7 @@ fn never_sent(status: &Status) -> bool {
             }
         }
         if let Some(error) = error.downcast_ref::<h2::Error>() {
-            return error.reason() == Some(h2::Reason::REFUSED_STREAM)
-                || (error.is_go_away() && error.is_remote());
+            return error.is_reset() && error.reason() == Some(h2::Reason::REFUSED_STREAM);
         }
         source = error.source();
     }
