@@ -13,6 +13,10 @@ bare grpc.aio server makes a quarter fewer context switches per call with it
 (19 to 14 per unary call, 32 to 27 per stream; bench/README.md has the
 CPU figures). An operator who sets `GRPC_EXPERIMENTS`,
 even to the empty string (gRPC's own defaults), keeps their value.
+
+Experiments come and go with grpcio releases: on a bump, rerun `make bench`
+with and without the setting (tests/server/test_process.py fails if gRPC no
+longer knows the experiment).
 """
 
 from __future__ import annotations
