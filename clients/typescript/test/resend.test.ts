@@ -6,7 +6,7 @@ import { once } from "node:events";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { test } from "node:test";
-import { Code, GatewayClient, GatewayError, ServingStatus } from "@llmgateway/client";
+import { Code, GatewayClient, GatewayError, ServingStatus, userMessage } from "@llmgateway/client";
 
 /** A gRPC server that answers Health.Check with SERVING, after first
  * closing the first `refuse` streams with the given HTTP/2 error code. */
@@ -23,8 +23,10 @@ async function server(refuse: number, code: number) {
     }
     stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
     stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
-    // HealthCheckResponse{status: SERVING}, length-prefixed.
-    stream.end(Buffer.from([0, 0, 0, 0, 2, 0x08, 0x01]));
+    // HealthCheckResponse{status: SERVING}, length-prefixed; to a streaming
+    // call, one empty StreamChatResponse.
+    const streaming = String(headers[":path"]).endsWith("/StreamChat");
+    stream.end(Buffer.from(streaming ? [0, 0, 0, 0, 0] : [0, 0, 0, 0, 2, 0x08, 0x01]));
   });
   h2.listen(0, "127.0.0.1");
   await once(h2, "listening");
@@ -53,6 +55,17 @@ test("a call refused unprocessed is sent once more", async () => {
     assert.equal(await client.health(), ServingStatus.SERVING);
   });
   assert.deepEqual(seen, [HEALTH, HEALTH]);
+});
+
+test("a stream refused unprocessed is opened once more", async () => {
+  const seen = await against(1, http2.constants.NGHTTP2_REFUSED_STREAM, async (client) => {
+    const events = [];
+    for await (const event of client.stream({ model: "echo", messages: [userMessage("hi")] })) {
+      events.push(event);
+    }
+    assert.equal(events.length, 1);
+  });
+  assert.deepEqual(seen, ["/llmgateway.v1.ChatService/StreamChat", "/llmgateway.v1.ChatService/StreamChat"]);
 });
 
 test("only once: a second refusal is the caller's error", async () => {
