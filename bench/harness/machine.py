@@ -11,6 +11,8 @@ from typing import Any
 
 from llm_gateway.server import grpc_settings
 
+from .servers import child_env
+
 PACKAGES = ("grpcio", "protobuf", "httpx", "aiohttp", "uvloop", "orjson", "pydantic")
 
 
@@ -56,6 +58,7 @@ def describe(repo: Path) -> dict[str, Any]:
         "commit": _git(repo, "rev-parse", "--short", "HEAD"),
         "uncommitted_service_changes": bool(_git(repo, "status", "--porcelain", "--", "service")),
         "event_loop": "uvloop" if "uvloop" in packages and loop != "asyncio" else "asyncio",
-        "grpc_experiments": grpc_settings.apply(dict(os.environ), modules={}),
+        # What every measured server runs with (servers.child_env).
+        "grpc_experiments": child_env().get(grpc_settings.VARIABLE, ""),
         "packages": packages,
     }

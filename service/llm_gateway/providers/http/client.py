@@ -119,18 +119,14 @@ class UpstreamResponse:
 def make_transport(config: HttpProviderConfig) -> Transport:
     """The lean HTTP/1.1 client (h1.py) unless HTTP/2 is wanted, or another
     transport is asked for by name."""
-    c = config
-    if c.http2 or c.transport == "httpx":
-        return HttpxTransport(max_connections=c.max_connections,
-                              max_keepalive_connections=c.max_keepalive_connections,
-                              keepalive_expiry=c.keepalive_expiry, http2=c.http2)
-    if c.transport == "aiohttp":
-        return AiohttpTransport(max_connections=c.max_connections,
-                                max_keepalive_connections=c.max_keepalive_connections,
-                                keepalive_expiry=c.keepalive_expiry)
-    return H1Transport(max_connections=c.max_connections,
-                       max_keepalive_connections=c.max_keepalive_connections,
-                       keepalive_expiry=c.keepalive_expiry)
+    pool: dict[str, Any] = {"max_connections": config.max_connections,
+                            "max_keepalive_connections": config.max_keepalive_connections,
+                            "keepalive_expiry": config.keepalive_expiry}
+    if config.http2 or config.transport == "httpx":
+        return HttpxTransport(**pool, http2=config.http2)
+    if config.transport == "aiohttp":
+        return AiohttpTransport(**pool)
+    return H1Transport(**pool)
 
 
 class UpstreamClient:
