@@ -329,17 +329,15 @@ export class GatewayClient {
 
 /** Runs a unary call, turning its failure into a GatewayError. */
 async function unary<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (!refusedUnprocessed(error)) {
-      throw GatewayError.from(error);
+  for (let resent = false; ; resent = true) {
+    try {
+      return await call();
+    } catch (error) {
+      if (resent || !refusedUnprocessed(error)) {
+        throw gatewayError(error);
+      }
+      // refused unprocessed: send it again, once
     }
-  }
-  try {
-    return await call();
-  } catch (error) {
-    throw gatewayError(error);
   }
 }
 
@@ -400,7 +398,7 @@ async function* serverStream<T>(
         next = await messages.next();
       } catch (error) {
         if (!opened && refusedUnprocessed(error)) {
-          opened = true; // refused unprocessed: send it again, once (see unary)
+          opened = true; // refused unprocessed: open it again, once (as unary does)
           messages = open(callOptions({ ...options, signal }))[Symbol.asyncIterator]();
           continue;
         }
