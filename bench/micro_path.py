@@ -34,7 +34,7 @@ import uvloop
 from google.protobuf import json_format
 from harness import floor, procfs
 from harness.drivers import PROMPT, Drivers
-from harness.servers import free_port, pick_cores, start_serving, stop_process
+from harness.servers import free_port, gateway_config, pick_cores, start_serving, stop_process
 from llm_gateway.config.loader import load_config
 from llm_gateway.gateway import Gateway
 from llm_gateway.providers.http.transport import OutgoingRequest, RequestTimeout, TransportResponse
@@ -85,7 +85,7 @@ class Context:
 
 def gateway() -> Gateway:
     config = Path(tempfile.mkdtemp(prefix="micro-path-")) / "gateway.yaml"
-    config.write_text((BENCH / "gateway.yaml").read_text().replace("__PORT__", "9"))
+    config.write_text(gateway_config(REPO, 9))
     gw = Gateway.from_config(load_config(str(config), env={}))
     upstream = InstantUpstream()
     for provider in gw.providers.values():
@@ -136,7 +136,7 @@ async def main(names: list[str]) -> None:
 async def serve(port: int) -> None:
     """The real server, instant upstream (run by `--server` in its own process)."""
     config = Path(tempfile.mkdtemp(prefix="micro-path-")) / "gateway.yaml"
-    config.write_text((BENCH / "gateway.yaml").read_text().replace("__PORT__", "9"))
+    config.write_text(gateway_config(REPO, 9))
     logging.getLogger("llm_gateway.access").setLevel(logging.WARNING)
     server = GatewayServer(load_config(str(config), env={}))
     upstream = InstantUpstream()

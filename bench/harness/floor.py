@@ -10,7 +10,9 @@ files), so loadgen's checks pass and it can time the floor's streams too.
 With an upstream client, each RPC first POSTs its request bytes to the nginx
 fake (the chat or the stream path) through that client (`h1`, the gateway's
 own transport, or aiohttp) and reads the whole reply. What this costs is
-what any grpc.aio gateway pays before its own work, on this machine: `make
+what any grpc.aio gateway pays before its own work, on this machine (with
+the gateway's gRPC settings: GRPC_EXPERIMENTS, registered methods and
+accept-ahead, so floor and gateway differ only by the gateway's code): `make
 bench` measures it right after each unary and stream pass of the gateway
 (the "floor" in its tables) and bench/floor.py prints it alone.
 """
@@ -26,7 +28,7 @@ from typing import Any
 
 from . import procfs
 from .drivers import HTTP_PATHS, Drivers
-from .servers import free_port, start_serving, stop_process
+from .servers import accept_ahead, free_port, start_serving, stop_process
 
 SCRIPT = Path(__file__).resolve().parent.parent / "floor.py"
 UPSTREAM = SCRIPT.parent / "upstream"
@@ -98,6 +100,7 @@ async def serve(port: int, client: str, base_url: str) -> None:
     """The floor server (in its own process: bench/floor.py --serve)."""
     import grpc
     from grpc_health.v1 import health, health_pb2_grpc
+    from llm_gateway.server.accept_ahead import AcceptAhead, RegisteredMethods
 
     reply, stream_replies = replies()
     post = _client(client) if client != "none" else None
@@ -114,15 +117,17 @@ async def serve(port: int, client: str, base_url: str) -> None:
         for message in stream_replies:
             yield message
 
-    handler = grpc.method_handlers_generic_handler("llmgateway.v1.ChatService", {
+    server = grpc.aio.server()
+    # Registered methods and accept-ahead, as the gateway's server has them.
+    methods = RegisteredMethods(server)
+    methods.add_registered_method_handlers("llmgateway.v1.ChatService", {
         "Chat": grpc.unary_unary_rpc_method_handler(chat),
         "StreamChat": grpc.unary_stream_rpc_method_handler(stream_chat)})
-    server = grpc.aio.server()
-    server.add_generic_rpc_handlers((handler,))
     # loadgen checks each connection's health first; the overall status is SERVING.
-    health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), server)
+    health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), methods)
     server.add_insecure_port(f"127.0.0.1:{port}")
     await server.start()
+    AcceptAhead(server, accept_ahead()).start(methods.handlers)
     print("serving", flush=True)
     await server.wait_for_termination()
 

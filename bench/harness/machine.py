@@ -11,7 +11,7 @@ from typing import Any
 
 from llm_gateway.server import grpc_settings
 
-from .servers import child_env
+from .servers import accept_ahead, child_env
 
 PACKAGES = ("grpcio", "protobuf", "httpx", "aiohttp", "uvloop", "orjson", "pydantic")
 
@@ -60,5 +60,6 @@ def describe(repo: Path) -> dict[str, Any]:
         "event_loop": "uvloop" if "uvloop" in packages and loop != "asyncio" else "asyncio",
         # What every measured server runs with (servers.child_env).
         "grpc_experiments": child_env().get(grpc_settings.VARIABLE, ""),
+        "accept_ahead": accept_ahead(),
         "packages": packages,
     }

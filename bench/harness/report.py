@@ -339,7 +339,8 @@ def summary_markdown(results: dict[str, Any]) -> str:
         f"{' '.join(map(str, results['loadavg_after']))}; other work on the gateway's core "
         f"during the passes: up to {other:.0f} % of it.",
         f"- Gateway: {m['event_loop']}; GRPC_EXPERIMENTS="
-        f"`{m.get('grpc_experiments', '')}`; {versions}.",
+        f"`{m.get('grpc_experiments', '')}`; accept-ahead {m.get('accept_ahead', 0)}; "
+        f"{versions}.",
         f"- Tools: {', '.join(f'{k} {v}' for k, v in results['setup']['tools'].items())}.",
         "- Rerun: `make bench` (`make bench BENCH_ARGS=--quick` for a short smoke run).",
         f"- Results: `bench/results/{results['results_file']}`.",

@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 from typing import IO, Any
 
+from llm_gateway.config.schema import ServerConfig
 from llm_gateway.server import grpc_settings
 
 from .tools import say
@@ -43,6 +44,19 @@ def child_env() -> dict[str, str]:
     env = {**os.environ, "NO_PROXY": no_proxy, "no_proxy": no_proxy}
     grpc_settings.apply(env, modules={})  # the child has not imported grpc yet
     return env
+
+
+def accept_ahead() -> int:
+    """The depth of accept-ahead for the gateway and the floor: the gateway's
+    default unless BENCH_ACCEPT_AHEAD says (0 = grpc.aio's own accept only)."""
+    return int(os.environ.get("BENCH_ACCEPT_AHEAD", ServerConfig().accept_ahead))
+
+
+def gateway_config(repo: Path, upstream_port: int) -> str:
+    """bench/gateway.yaml with its placeholders filled in."""
+    return ((repo / "bench" / "gateway.yaml").read_text()
+            .replace("__PORT__", str(upstream_port))
+            .replace("__ACCEPT_AHEAD__", str(accept_ahead())))
 
 
 def pick_cores(gateway: int | None = None, load: int | None = None) -> tuple[int, int]:
@@ -157,8 +171,7 @@ class Gateway:
 
     def start(self) -> Gateway:
         config = self.run_dir / "gateway.yaml"
-        text = (self.repo / "bench" / "gateway.yaml").read_text()
-        config.write_text(text.replace("__PORT__", str(self.upstream_port)))
+        config.write_text(gateway_config(self.repo, self.upstream_port))
         argv = [str(self.repo / ".venv" / "bin" / "llm-gateway"), "serve", "--config", str(config),
                 "--address", "127.0.0.1:0", "--workers", "1"]
         # taskset execs the gateway: the PID we hold is the gateway's.

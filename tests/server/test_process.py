@@ -16,6 +16,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from hyperframe.frame import Frame, GoAwayFrame, SettingsFrame
+from llm_gateway.config.schema import ServerConfig
 from llm_gateway.server.grpc_settings import DEFAULT_EXPERIMENTS, VARIABLE
 from llm_gateway_client import reassemble as rebuild
 from llmgateway.v1 import (
@@ -93,18 +94,20 @@ def test_unary_stream_embed_and_models(gateway: GatewayProcess) -> None:
         assert models.models[0].name == "echo/echo" and models.next_page_token
 
 
-def test_the_server_runs_with_the_gateways_grpc_experiments(gateway: GatewayProcess) -> None:
+def test_the_server_runs_with_the_gateways_grpc_settings(gateway: GatewayProcess) -> None:
     serving = gateway.wait_for_log(lambda e: e.get("msg") == "serving", 10)
     assert serving["grpc_experiments"] == DEFAULT_EXPERIMENTS
+    assert serving["accept_ahead"] == ServerConfig().accept_ahead
     # gRPC still knows the experiment (a grpcio bump may retire it).
     assert "Unknown experiment" not in gateway.log_text()
 
 
-def test_an_operators_grpc_experiments_are_kept(tmp_path: Path) -> None:
-    with GatewayProcess(write_config(tmp_path),
+def test_an_operators_grpc_settings_are_kept(tmp_path: Path) -> None:
+    with GatewayProcess(write_config(tmp_path, accept_ahead=0),
                         env={VARIABLE: "-event_engine_listener,no_such_experiment"}) as process:
         serving = process.wait_for_log(lambda e: e.get("msg") == "serving", 10)
         assert serving["grpc_experiments"] == "-event_engine_listener,no_such_experiment"
+        assert serving["accept_ahead"] == 0
         # gRPC core itself read the operator's value.
         assert "Unknown experiment: no_such_experiment" in process.log_text()
 

@@ -19,13 +19,21 @@ DEFAULT_CONFIG: dict[str, Any] = {
 
 
 @asynccontextmanager
-async def serving(config: dict[str, Any] | None = None) -> AsyncIterator[grpc.aio.Channel]:
+async def running(config: dict[str, Any] | None = None
+                  ) -> AsyncIterator[tuple[GatewayServer, grpc.aio.Channel]]:
+    """The server and a channel to it; on exit, the ordered shutdown."""
     server = GatewayServer(validate(config or DEFAULT_CONFIG, "test"))
     port = await server.start("127.0.0.1:0")
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     try:
-        yield channel
+        yield server, channel
     finally:
         await channel.close()
         server.request_stop()
         await server.wait_and_shutdown()
+
+
+@asynccontextmanager
+async def serving(config: dict[str, Any] | None = None) -> AsyncIterator[grpc.aio.Channel]:
+    async with running(config) as (_, channel):
+        yield channel

@@ -42,6 +42,10 @@ class ServerConfig(_Strict):
     # How long calls still running on such a connection may go on; unset =
     # until they finish (a long stream is never cut for rebalancing).
     max_connection_age_grace_seconds: float | None = Field(default=None, ge=0)
+    # Requests for new calls kept outstanding in gRPC core per method, so
+    # calls arriving together are accepted together (server/accept_ahead.py);
+    # 0 = grpc.aio's own one-at-a-time accept only.
+    accept_ahead: int = Field(default=32, ge=0, le=1024)
 
     @field_validator("address")
     @classmethod

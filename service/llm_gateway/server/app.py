@@ -36,6 +36,7 @@ from ..servicers.embeddings import EmbeddingServicer
 from ..servicers.local_models import LocalModelServicer
 from ..servicers.models import ModelServicer
 from ..servicers.names import SERVICE_NAMES
+from .accept_ahead import AcceptAhead, RegisteredMethods
 from .health import GatewayHealth
 
 log = logging.getLogger("llm_gateway.server")
@@ -73,22 +74,25 @@ class GatewayServer:
         self.config = config
         self.gateway = gateway or Gateway.from_config(config)
         self.health = GatewayHealth()
+        # No interceptors and no maximum_concurrent_rpcs: AcceptAhead hands
+        # calls over without them (see accept_ahead.py).
         self.server = grpc.aio.server(options=server_options(config))
+        self.methods = RegisteredMethods(self.server)
+        self.accept_ahead = AcceptAhead(self.server, config.server.accept_ahead)
         self.port = 0
         self._stopping = asyncio.Event()
         self._skip_drain = asyncio.Event()
 
     def _register(self) -> None:
-        g = self.gateway
-        chat_pb2_grpc.add_ChatServiceServicer_to_server(ChatServicer(g), self.server)
-        embeddings_pb2_grpc.add_EmbeddingServiceServicer_to_server(EmbeddingServicer(g),
-                                                                   self.server)
-        models_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(g), self.server)
+        g, server = self.gateway, self.methods  # forwards to self.server
+        chat_pb2_grpc.add_ChatServiceServicer_to_server(ChatServicer(g), server)
+        embeddings_pb2_grpc.add_EmbeddingServiceServicer_to_server(EmbeddingServicer(g), server)
+        models_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(g), server)
         completions_pb2_grpc.add_CompletionServiceServicer_to_server(CompletionServicer(g),
-                                                                     self.server)
+                                                                     server)
         local_models_pb2_grpc.add_LocalModelServiceServicer_to_server(LocalModelServicer(g),
-                                                                      self.server)
-        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+                                                                      server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         if self.config.server.reflection:
             names = (*SERVICE_NAMES,
                      health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
@@ -103,6 +107,7 @@ class GatewayServer:
         if self.port == 0:
             raise OSError(f"cannot listen on {address}")
         await self.server.start()
+        self.accept_ahead.start(self.methods.handlers)
         await self.health.mark_serving()
         return self.port
 
@@ -125,6 +130,7 @@ class GatewayServer:
             except TimeoutError:
                 pass
         await self.server.stop(grace)
+        await self.accept_ahead.aclose()
         await self.gateway.aclose()
         log.info("stopped")
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from ..config.schema import GatewayConfig
 from ..observability.logging import configure
-from . import grpc_settings
+from . import accept_ahead, grpc_settings
 from .app import serve
 from .workers import supervise, worker_count
 
@@ -38,7 +38,9 @@ def run_single(config: GatewayConfig, address: str,
         if worker is None:
             log.info("serving", extra={"address": f"{host}:{port}", "workers": 1,
                                        "pid": os.getpid(),
-                                       "grpc_experiments": grpc_settings.in_effect()})
+                                       "grpc_experiments": grpc_settings.in_effect(),
+                                       "accept_ahead": accept_ahead.in_effect(
+                                           config.server.accept_ahead)})
         if on_ready is not None:
             on_ready(port)
 
