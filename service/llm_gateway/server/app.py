@@ -13,6 +13,7 @@ A second signal skips what is left of the drain period.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Callable
@@ -147,6 +148,14 @@ async def serve(config: GatewayConfig, address: str | None = None,
     except BaseException:
         await server.gateway.aclose()
         raise
+    # What is alive now (modules, configuration, providers, the server)
+    # lives as long as the process: take it out of the cycle collector's
+    # sight. Under load, the reference cycles of calls in flight trigger a
+    # full collection every second or so, and walking these ~80,000 objects
+    # stalled every call in flight for ~35 ms each time (a stream's p99 of
+    # 45 ms against 19 ms frozen; bench/README.md). Frozen objects are still
+    # freed by reference counting.
+    gc.freeze()
     if on_ready is not None:
         on_ready(port)
     await server.wait_and_shutdown()

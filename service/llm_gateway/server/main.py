@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 from collections.abc import Callable
@@ -40,7 +41,8 @@ def run_single(config: GatewayConfig, address: str,
                                        "pid": os.getpid(),
                                        "grpc_experiments": grpc_settings.in_effect(),
                                        "accept_ahead": accept_ahead.in_effect(
-                                           config.server.accept_ahead)})
+                                           config.server.accept_ahead),
+                                       "gc_frozen_objects": gc.get_freeze_count()})
         if on_ready is not None:
             on_ready(port)
 
