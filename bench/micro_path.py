@@ -20,6 +20,7 @@ Figures are in bench/README.md ("Where the time goes").
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import statistics
 import sys
@@ -143,6 +144,7 @@ async def serve(port: int) -> None:
     for provider in server.gateway.providers.values():
         provider.client._transport = upstream
     await server.start(f"127.0.0.1:{port}")
+    gc.freeze()  # as the gateway's serve() does
     print("serving", flush=True)
     await asyncio.Event().wait()
 

@@ -11,14 +11,16 @@ With an upstream client, each RPC first POSTs its request bytes to the nginx
 fake (the chat or the stream path) through that client (`h1`, the gateway's
 own transport, or aiohttp) and reads the whole reply. What this costs is
 what any grpc.aio gateway pays before its own work, on this machine (with
-the gateway's gRPC settings: GRPC_EXPERIMENTS, registered methods and
-accept-ahead, so floor and gateway differ only by the gateway's code): `make
-bench` measures it right after each unary and stream pass of the gateway
-(the "floor" in its tables) and bench/floor.py prints it alone.
+the gateway's gRPC settings: GRPC_EXPERIMENTS, registered methods,
+accept-ahead and a frozen start-up heap, so floor and gateway differ only
+by the gateway's code): `make bench` measures it right after each unary
+and stream pass of the gateway (the "floor" in its tables) and
+bench/floor.py prints it alone.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -128,6 +130,7 @@ async def serve(port: int, client: str, base_url: str) -> None:
     server.add_insecure_port(f"127.0.0.1:{port}")
     await server.start()
     AcceptAhead(server, accept_ahead()).start(methods.handlers)
+    gc.freeze()  # as the gateway's serve() does
     print("serving", flush=True)
     await server.wait_for_termination()
 
