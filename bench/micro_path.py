@@ -35,11 +35,19 @@ import uvloop
 from google.protobuf import json_format
 from harness import floor, procfs
 from harness.drivers import PROMPT, Drivers
-from harness.servers import free_port, gateway_config, pick_cores, start_serving, stop_process
+from harness.servers import (
+    free_port,
+    gateway_config,
+    helper_threads,
+    pick_cores,
+    start_serving,
+    stop_process,
+)
 from llm_gateway.config.loader import load_config
 from llm_gateway.gateway import Gateway
 from llm_gateway.providers.http.transport import OutgoingRequest, RequestTimeout, TransportResponse
 from llm_gateway.server.app import GatewayServer
+from llm_gateway.server.threads import batch_helper_threads
 from llm_gateway.servicers.chat import ChatServicer
 from llmgateway.v1 import chat_pb2
 from multidict import CIMultiDict
@@ -144,6 +152,8 @@ async def serve(port: int) -> None:
     for provider in server.gateway.providers.values():
         provider.client._transport = upstream
     await server.start(f"127.0.0.1:{port}")
+    if helper_threads() == "batch":
+        batch_helper_threads()  # as the gateway's serve() does
     gc.freeze()  # as the gateway's serve() does
     print("serving", flush=True)
     await asyncio.Event().wait()

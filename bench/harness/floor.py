@@ -11,9 +11,9 @@ With an upstream client, each RPC first POSTs its request bytes to the nginx
 fake (the chat or the stream path) through that client (`h1`, the gateway's
 own transport, or aiohttp) and reads the whole reply. What this costs is
 what any grpc.aio gateway pays before its own work, on this machine (with
-the gateway's gRPC settings: GRPC_EXPERIMENTS, registered methods,
-accept-ahead and a frozen start-up heap, so floor and gateway differ only
-by the gateway's code): `make bench` measures it right after each unary
+the gateway's server settings: GRPC_EXPERIMENTS, registered methods,
+accept-ahead, batch helper threads and a frozen start-up heap, so floor
+and gateway differ only by the gateway's code): `make bench` measures it right after each unary
 and stream pass of the gateway (the "floor" in its tables) and
 bench/floor.py prints it alone.
 """
@@ -30,7 +30,7 @@ from typing import Any
 
 from . import procfs
 from .drivers import HTTP_PATHS, Drivers
-from .servers import accept_ahead, free_port, start_serving, stop_process
+from .servers import accept_ahead, free_port, helper_threads, start_serving, stop_process
 
 SCRIPT = Path(__file__).resolve().parent.parent / "floor.py"
 UPSTREAM = SCRIPT.parent / "upstream"
@@ -103,6 +103,7 @@ async def serve(port: int, client: str, base_url: str) -> None:
     import grpc
     from grpc_health.v1 import health, health_pb2_grpc
     from llm_gateway.server.accept_ahead import AcceptAhead, RegisteredMethods
+    from llm_gateway.server.threads import batch_helper_threads
 
     reply, stream_replies = replies()
     post = _client(client) if client != "none" else None
@@ -130,6 +131,8 @@ async def serve(port: int, client: str, base_url: str) -> None:
     server.add_insecure_port(f"127.0.0.1:{port}")
     await server.start()
     AcceptAhead(server, accept_ahead()).start(methods.handlers)
+    if helper_threads() == "batch":
+        batch_helper_threads()  # as the gateway's serve() does
     gc.freeze()  # as the gateway's serve() does
     print("serving", flush=True)
     await server.wait_for_termination()

@@ -11,7 +11,7 @@ from typing import Any
 
 from llm_gateway.server import grpc_settings
 
-from .servers import accept_ahead, child_env
+from .servers import accept_ahead, child_env, helper_threads
 
 PACKAGES = ("grpcio", "protobuf", "httpx", "aiohttp", "uvloop", "orjson", "pydantic")
 
@@ -61,5 +61,6 @@ def describe(repo: Path) -> dict[str, Any]:
         # What every measured server runs with (servers.child_env).
         "grpc_experiments": child_env().get(grpc_settings.VARIABLE, ""),
         "accept_ahead": accept_ahead(),
+        "helper_threads": helper_threads(),
         "packages": packages,
     }

@@ -52,11 +52,18 @@ def accept_ahead() -> int:
     return int(os.environ.get("BENCH_ACCEPT_AHEAD", ServerConfig().accept_ahead))
 
 
+def helper_threads() -> str:
+    """The helper threads' policy for the gateway and the floor: the
+    gateway's default unless BENCH_HELPER_THREADS says (batch or normal)."""
+    return os.environ.get("BENCH_HELPER_THREADS", ServerConfig().helper_threads)
+
+
 def gateway_config(repo: Path, upstream_port: int) -> str:
     """bench/gateway.yaml with its placeholders filled in."""
     return ((repo / "bench" / "gateway.yaml").read_text()
             .replace("__PORT__", str(upstream_port))
-            .replace("__ACCEPT_AHEAD__", str(accept_ahead())))
+            .replace("__ACCEPT_AHEAD__", str(accept_ahead()))
+            .replace("__HELPER_THREADS__", helper_threads()))
 
 
 def pick_cores(gateway: int | None = None, load: int | None = None) -> tuple[int, int]:

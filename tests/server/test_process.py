@@ -4,6 +4,7 @@ start their own."""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import threading
@@ -38,7 +39,7 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
-def write_config(tmp: Path, drain: float = 0, grace: float = 30, **server: float) -> Path:
+def write_config(tmp: Path, drain: float = 0, grace: float = 30, **server: object) -> Path:
     path = tmp / "gateway.yaml"
     more = "".join(f"\n  {name}: {value}" for name, value in server.items())
     path.write_text(f"""
@@ -101,16 +102,31 @@ def test_the_server_runs_with_the_gateways_grpc_settings(gateway: GatewayProcess
     # The heap alive at start-up is out of the cycle collector's sight
     # (server/app.py serve: a full collection would walk it, stalling calls).
     assert serving["gc_frozen_objects"] > 10_000
+    # gRPC's helper threads never preempt the event loop (server/threads.py).
+    assert serving["helper_threads"] == "batch"
+    policies = thread_policies(serving["pid"])
+    assert policies.pop(serving["pid"]) == os.SCHED_OTHER  # the event loop's thread
+    assert len(policies) >= 2 and set(policies.values()) == {os.SCHED_BATCH}
+
+
+def thread_policies(pid: int) -> dict[int, int]:
+    """Each thread's scheduling policy, from /proc (stat field 41)."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        stat = (task / "stat").read_text()
+        out[int(task.name)] = int(stat[stat.rindex(")") + 2:].split()[38])
+    return out
     # gRPC still knows the experiment (a grpcio bump may retire it).
     assert "Unknown experiment" not in gateway.log_text()
 
 
 def test_an_operators_grpc_settings_are_kept(tmp_path: Path) -> None:
-    with GatewayProcess(write_config(tmp_path, accept_ahead=0),
+    with GatewayProcess(write_config(tmp_path, accept_ahead=0, helper_threads="normal"),
                         env={VARIABLE: "-event_engine_listener,no_such_experiment"}) as process:
         serving = process.wait_for_log(lambda e: e.get("msg") == "serving", 10)
         assert serving["grpc_experiments"] == "-event_engine_listener,no_such_experiment"
         assert serving["accept_ahead"] == 0
+        assert set(thread_policies(serving["pid"]).values()) == {os.SCHED_OTHER}
         # gRPC core itself read the operator's value.
         assert "Unknown experiment: no_such_experiment" in process.log_text()
 

@@ -46,6 +46,10 @@ class ServerConfig(_Strict):
     # calls arriving together are accepted together (server/accept_ahead.py);
     # 0 = grpc.aio's own one-at-a-time accept only.
     accept_ahead: int = Field(default=32, ge=0, le=1024)
+    # "batch": the process's helper threads (gRPC's, uvloop's) run as
+    # SCHED_BATCH and never preempt the event loop to hand over their work
+    # (server/threads.py); "normal": the operating system's default.
+    helper_threads: Literal["batch", "normal"] = "batch"
 
     @field_validator("address")
     @classmethod

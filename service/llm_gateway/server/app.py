@@ -39,6 +39,7 @@ from ..servicers.models import ModelServicer
 from ..servicers.names import SERVICE_NAMES
 from .accept_ahead import AcceptAhead, RegisteredMethods
 from .health import GatewayHealth
+from .threads import batch_helper_threads
 
 log = logging.getLogger("llm_gateway.server")
 
@@ -148,6 +149,8 @@ async def serve(config: GatewayConfig, address: str | None = None,
     except BaseException:
         await server.gateway.aclose()
         raise
+    if config.server.helper_threads == "batch":
+        batch_helper_threads()
     # What is alive now (modules, configuration, providers, the server)
     # lives as long as the process: take it out of the cycle collector's
     # sight. Under load, the reference cycles of calls in flight trigger a

@@ -42,7 +42,8 @@ def run_single(config: GatewayConfig, address: str,
                                        "grpc_experiments": grpc_settings.in_effect(),
                                        "accept_ahead": accept_ahead.in_effect(
                                            config.server.accept_ahead),
-                                       "gc_frozen_objects": gc.get_freeze_count()})
+                                       "gc_frozen_objects": gc.get_freeze_count(),
+                                       "helper_threads": config.server.helper_threads})
         if on_ready is not None:
             on_ready(port)
 
