@@ -221,6 +221,10 @@ def test_workers_share_one_port(tmp_path: Path) -> None:
             entry = process.wait_for_log(lambda e, i=i: e.get("request_id") == f"conn-{i}", 10)
             pids.add(entry["pid"])
         assert len(pids) == 2
+        for pid in pids:  # each worker makes its own helper threads batch
+            policies = thread_policies(pid)
+            assert policies.pop(pid) == os.SCHED_OTHER
+            assert set(policies.values()) == {os.SCHED_BATCH}
         assert process.stop() == 0
     finally:
         process.stop()

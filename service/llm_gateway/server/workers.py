@@ -93,7 +93,8 @@ def supervise(config: GatewayConfig, address: str) -> int:
         log.info("serving", extra={"address": address, "workers": count, "pid": os.getpid(),
                                    "grpc_experiments": grpc_settings.in_effect(),
                                    "accept_ahead": accept_ahead.in_effect(
-                                       config.server.accept_ahead)})
+                                       config.server.accept_ahead),
+                                   "helper_threads": config.server.helper_threads})
     reservation.close()
 
     exit_codes: dict[int, int] = {}
