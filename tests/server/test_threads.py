@@ -17,18 +17,23 @@ def test_every_thread_but_the_callers_becomes_batch() -> None:
         started.set()
         stop.wait(30)
 
+    before = policies()
     thread = threading.Thread(target=helper)
     thread.start()
     started.wait(10)
     try:
         assert batch_helper_threads() >= 1
         assert os.sched_getscheduler(ids[0]) == os.SCHED_BATCH
-        assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the caller's own thread
+        assert os.sched_getscheduler(0) == before[threading.get_native_id()]  # the caller's
     finally:
         stop.set()
         thread.join()
-        for task in TASKS.iterdir():  # this test process's threads as they were
+        for tid, policy in before.items():  # this test process's threads as they were
             try:
-                os.sched_setscheduler(int(task.name), os.SCHED_OTHER, os.sched_param(0))
+                os.sched_setscheduler(tid, policy, os.sched_param(0))
             except ProcessLookupError:
                 pass
+
+
+def policies() -> dict[int, int]:
+    return {int(task.name): os.sched_getscheduler(int(task.name)) for task in TASKS.iterdir()}
