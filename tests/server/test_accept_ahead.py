@@ -13,21 +13,14 @@ import grpc
 import pytest
 from grpc._cython import cygrpc
 from llm_gateway.server.accept_ahead import unavailable
-from llmgateway.v1 import chat_pb2, chat_pb2_grpc, common_pb2
+from llmgateway.v1 import chat_pb2, chat_pb2_grpc
 
-from tests.support.grpc_helpers import chat_input
+from tests.support.grpc_helpers import chat_input, slow_stream
 from tests.support.inprocess import DEFAULT_CONFIG, running
 
 
 def config(**server: Any) -> dict[str, Any]:
     return {**DEFAULT_CONFIG, "server": {**DEFAULT_CONFIG["server"], **server}}
-
-
-def slow_stream(words: int, delay_ms: int) -> chat_pb2.StreamChatRequest:
-    return chat_pb2.StreamChatRequest(input=chat_input(
-        "echo", " ".join(f"w{i}" for i in range(words)),
-        provider_options=common_pb2.ProviderOptions(
-            json_by_provider={"echo": f'{{"chunk_delay_ms": {delay_ms}}}'})))
 
 
 def acceptor_tasks() -> list[asyncio.Task[Any]]:

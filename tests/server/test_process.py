@@ -33,7 +33,7 @@ from llmgateway.v1 import (
 )
 
 from tests.support.gateway_process import GatewayProcess
-from tests.support.grpc_helpers import chat_input, rich_error
+from tests.support.grpc_helpers import chat_input, rich_error, slow_stream
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -175,14 +175,6 @@ def test_errors_over_the_wire(gateway: GatewayProcess) -> None:
     err = rich_error(exc.value)
     assert (err.code, err.reason, err.domain) == (grpc.StatusCode.NOT_FOUND, "MODEL_NOT_FOUND",
                                                   "llmgateway")
-
-
-def slow_stream(words: int) -> chat_pb2.StreamChatRequest:
-    """An echo stream of `words` text deltas, 50 ms apart."""
-    text = " ".join(f"w{i}" for i in range(words))
-    return chat_pb2.StreamChatRequest(input=chat_input(
-        "echo", text, provider_options=common_pb2.ProviderOptions(
-            json_by_provider={"echo": '{"chunk_delay_ms": 50}'})))
 
 
 def test_sigterm_drains_and_finishes_a_stream_in_flight(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import grpc
 from google.rpc import error_details_pb2, status_pb2
-from llmgateway.v1 import chat_pb2, content_pb2
+from llmgateway.v1 import chat_pb2, common_pb2, content_pb2
 
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
 
@@ -59,3 +59,11 @@ def user(text: str) -> content_pb2.Message:
 
 def chat_input(model: str, text: str = "hello", **kwargs: object) -> chat_pb2.ChatInput:
     return chat_pb2.ChatInput(model=model, messages=[user(text)], **kwargs)  # type: ignore[arg-type]
+
+
+def slow_stream(words: int, delay_ms: int = 50) -> chat_pb2.StreamChatRequest:
+    """An echo stream of `words` text deltas, `delay_ms` apart."""
+    text = " ".join(f"w{i}" for i in range(words))
+    return chat_pb2.StreamChatRequest(input=chat_input(
+        "echo", text, provider_options=common_pb2.ProviderOptions(
+            json_by_provider={"echo": f'{{"chunk_delay_ms": {delay_ms}}}'})))
