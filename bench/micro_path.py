@@ -20,7 +20,6 @@ Figures are in bench/README.md ("Where the time goes").
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import statistics
 import sys
@@ -46,8 +45,7 @@ from harness.servers import (
 from llm_gateway.config.loader import load_config
 from llm_gateway.gateway import Gateway
 from llm_gateway.providers.http.transport import OutgoingRequest, RequestTimeout, TransportResponse
-from llm_gateway.server.app import GatewayServer
-from llm_gateway.server.threads import batch_helper_threads
+from llm_gateway.server.app import GatewayServer, settle
 from llm_gateway.servicers.chat import ChatServicer
 from llmgateway.v1 import chat_pb2
 from multidict import CIMultiDict
@@ -152,9 +150,7 @@ async def serve(port: int) -> None:
     for provider in server.gateway.providers.values():
         provider.client._transport = upstream
     await server.start(f"127.0.0.1:{port}")
-    if helper_threads() == "batch":
-        batch_helper_threads()  # as the gateway's serve() does
-    gc.freeze()  # as the gateway's serve() does
+    settle(helper_threads())  # as the gateway's serve() does
     print("serving", flush=True)
     await asyncio.Event().wait()
 

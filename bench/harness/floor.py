@@ -20,7 +20,6 @@ bench/floor.py prints it alone.
 
 from __future__ import annotations
 
-import gc
 import json
 import subprocess
 import sys
@@ -103,7 +102,7 @@ async def serve(port: int, client: str, base_url: str) -> None:
     import grpc
     from grpc_health.v1 import health, health_pb2_grpc
     from llm_gateway.server.accept_ahead import AcceptAhead, RegisteredMethods
-    from llm_gateway.server.threads import batch_helper_threads
+    from llm_gateway.server.app import settle
 
     reply, stream_replies = replies()
     post = _client(client) if client != "none" else None
@@ -131,9 +130,7 @@ async def serve(port: int, client: str, base_url: str) -> None:
     server.add_insecure_port(f"127.0.0.1:{port}")
     await server.start()
     AcceptAhead(server, accept_ahead()).start(methods.handlers)
-    if helper_threads() == "batch":
-        batch_helper_threads()  # as the gateway's serve() does
-    gc.freeze()  # as the gateway's serve() does
+    settle(helper_threads())  # as the gateway's serve() does
     print("serving", flush=True)
     await server.wait_for_termination()
 

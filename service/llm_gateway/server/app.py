@@ -37,6 +37,7 @@ from ..servicers.embeddings import EmbeddingServicer
 from ..servicers.local_models import LocalModelServicer
 from ..servicers.models import ModelServicer
 from ..servicers.names import SERVICE_NAMES
+from . import accept_ahead, grpc_settings
 from .accept_ahead import AcceptAhead, RegisteredMethods
 from .health import GatewayHealth
 from .threads import batch_helper_threads
@@ -149,7 +150,16 @@ async def serve(config: GatewayConfig, address: str | None = None,
     except BaseException:
         await server.gateway.aclose()
         raise
-    if config.server.helper_threads == "batch":
+    settle(config.server.helper_threads)
+    if on_ready is not None:
+        on_ready(port)
+    await server.wait_and_shutdown()
+
+
+def settle(helper_threads: str) -> None:
+    """What a serving process does once its server is up (serve(); the
+    benchmark's bare servers do the same, to compare like with like)."""
+    if helper_threads == "batch":
         batch_helper_threads()
     # What is alive now (modules, configuration, providers, the server)
     # lives as long as the process: take it out of the cycle collector's
@@ -159,6 +169,10 @@ async def serve(config: GatewayConfig, address: str | None = None,
     # 45 ms against 19 ms frozen; bench/README.md). Frozen objects are still
     # freed by reference counting.
     gc.freeze()
-    if on_ready is not None:
-        on_ready(port)
-    await server.wait_and_shutdown()
+
+
+def settings_in_effect(config: GatewayConfig) -> dict[str, object]:
+    """The server settings a process runs with, for its "serving" log line."""
+    return {"grpc_experiments": grpc_settings.in_effect(),
+            "accept_ahead": accept_ahead.in_effect(config.server.accept_ahead),
+            "helper_threads": config.server.helper_threads}

@@ -10,8 +10,7 @@ from collections.abc import Callable
 
 from ..config.schema import GatewayConfig
 from ..observability.logging import configure
-from . import accept_ahead, grpc_settings
-from .app import serve
+from .app import serve, settings_in_effect
 from .workers import supervise, worker_count
 
 log = logging.getLogger("llm_gateway.server")
@@ -38,12 +37,8 @@ def run_single(config: GatewayConfig, address: str,
     def ready(port: int) -> None:
         if worker is None:
             log.info("serving", extra={"address": f"{host}:{port}", "workers": 1,
-                                       "pid": os.getpid(),
-                                       "grpc_experiments": grpc_settings.in_effect(),
-                                       "accept_ahead": accept_ahead.in_effect(
-                                           config.server.accept_ahead),
-                                       "gc_frozen_objects": gc.get_freeze_count(),
-                                       "helper_threads": config.server.helper_threads})
+                                       "pid": os.getpid(), **settings_in_effect(config),
+                                       "gc_frozen_objects": gc.get_freeze_count()})
         if on_ready is not None:
             on_ready(port)
 

@@ -24,7 +24,7 @@ from multiprocessing.context import SpawnProcess
 from types import FrameType
 
 from ..config.schema import GatewayConfig
-from . import accept_ahead, grpc_settings
+from .app import settings_in_effect
 
 log = logging.getLogger("llm_gateway.supervisor")
 _ctx = multiprocessing.get_context("spawn")  # never fork a process with gRPC threads
@@ -91,10 +91,7 @@ def supervise(config: GatewayConfig, address: str) -> int:
             break
     else:
         log.info("serving", extra={"address": address, "workers": count, "pid": os.getpid(),
-                                   "grpc_experiments": grpc_settings.in_effect(),
-                                   "accept_ahead": accept_ahead.in_effect(
-                                       config.server.accept_ahead),
-                                   "helper_threads": config.server.helper_threads})
+                                   **settings_in_effect(config)})
     reservation.close()
 
     exit_codes: dict[int, int] = {}
