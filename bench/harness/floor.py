@@ -29,7 +29,14 @@ from typing import Any
 
 from . import procfs
 from .drivers import HTTP_PATHS, Drivers
-from .servers import accept_ahead, free_port, helper_threads, start_serving, stop_process
+from .servers import (
+    accept_ahead,
+    free_port,
+    helper_threads,
+    idle_spin_us,
+    start_serving,
+    stop_process,
+)
 
 SCRIPT = Path(__file__).resolve().parent.parent / "floor.py"
 UPSTREAM = SCRIPT.parent / "upstream"
@@ -103,6 +110,7 @@ async def serve(port: int, client: str, base_url: str) -> None:
     from grpc_health.v1 import health, health_pb2_grpc
     from llm_gateway.server.accept_ahead import AcceptAhead, RegisteredMethods
     from llm_gateway.server.app import settle
+    from llm_gateway.server.idle_spin import IdleSpin
 
     reply, stream_replies = replies()
     post = _client(client) if client != "none" else None
@@ -129,8 +137,11 @@ async def serve(port: int, client: str, base_url: str) -> None:
     health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), methods)
     server.add_insecure_port(f"127.0.0.1:{port}")
     await server.start()
-    AcceptAhead(server, accept_ahead()).start(methods.handlers)
-    settle(helper_threads())  # as the gateway's serve() does
+    # Accept-ahead, batch helper threads, a frozen heap and the idle spin,
+    # as the gateway's serve() has them.
+    AcceptAhead(server, accept_ahead(), on_accept=IdleSpin(idle_spin_us()).kick
+                ).start(methods.handlers)
+    settle(helper_threads())
     print("serving", flush=True)
     await server.wait_for_termination()
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from llm_gateway.server import grpc_settings
 
-from .servers import accept_ahead, child_env, helper_threads
+from .servers import accept_ahead, child_env, helper_threads, idle_spin_us
 
 PACKAGES = ("grpcio", "protobuf", "httpx", "aiohttp", "uvloop", "orjson", "pydantic")
 
@@ -62,5 +62,6 @@ def describe(repo: Path) -> dict[str, Any]:
         "grpc_experiments": child_env().get(grpc_settings.VARIABLE, ""),
         "accept_ahead": accept_ahead(),
         "helper_threads": helper_threads(),
+        "idle_spin_us": idle_spin_us(),
         "packages": packages,
     }

@@ -341,6 +341,7 @@ def summary_markdown(results: dict[str, Any]) -> str:
         f"- Gateway: {m['event_loop']}; GRPC_EXPERIMENTS="
         f"`{m.get('grpc_experiments', '')}`; accept-ahead {m.get('accept_ahead', 0)}; "
         f"helper threads {m.get('helper_threads', 'normal')}; "
+        f"idle spin {m.get('idle_spin_us', 0)} µs; "
         f"{versions}.",
         f"- Tools: {', '.join(f'{k} {v}' for k, v in results['setup']['tools'].items())}.",
         "- Rerun: `make bench` (`make bench BENCH_ARGS=--quick` for a short smoke run).",

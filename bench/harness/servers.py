@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from llm_gateway.config.schema import ServerConfig
-from llm_gateway.server import grpc_settings
+from llm_gateway.server import grpc_settings, idle_spin
 
 from .tools import say
 
@@ -58,12 +58,20 @@ def helper_threads() -> str:
     return os.environ.get("BENCH_HELPER_THREADS", ServerConfig().helper_threads)
 
 
+def idle_spin_us() -> int:
+    """The idle spin's window for the gateway and the floor: the gateway's
+    default on this machine unless BENCH_IDLE_SPIN_US says (0 = none)."""
+    configured = os.environ.get("BENCH_IDLE_SPIN_US")
+    return idle_spin.resolve(int(configured) if configured else ServerConfig().idle_spin_us)
+
+
 def gateway_config(repo: Path, upstream_port: int) -> str:
     """bench/gateway.yaml with its placeholders filled in."""
     return ((repo / "bench" / "gateway.yaml").read_text()
             .replace("__PORT__", str(upstream_port))
             .replace("__ACCEPT_AHEAD__", str(accept_ahead()))
-            .replace("__HELPER_THREADS__", helper_threads()))
+            .replace("__HELPER_THREADS__", helper_threads())
+            .replace("__IDLE_SPIN_US__", str(idle_spin_us())))
 
 
 def pick_cores(gateway: int | None = None, load: int | None = None) -> tuple[int, int]:

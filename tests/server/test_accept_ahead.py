@@ -131,3 +131,16 @@ def test_a_grpcio_without_the_private_functions_turns_it_off() -> None:
 
     changed = SimpleNamespace(**{**vars(missing), "_handle_rpc": _handle_rpc})
     assert "changed cygrpc._handle_rpc" in (unavailable(changed) or "")
+
+
+async def test_each_call_accepted_ahead_starts_the_idle_spin() -> None:
+    async with running(config(accept_ahead=8, idle_spin_us=100_000)) as (server, channel):
+        stub = chat_pb2_grpc.ChatServiceStub(channel)
+        await asyncio.gather(*(stub.Chat(chat_pb2.ChatRequest(input=chat_input("fast")),
+                                         timeout=10) for _ in range(16)))
+        assert server.accept_ahead.accepted >= 1
+        assert server.idle_spin.spinning  # a 100 ms window, kicked just now
+    async with running(config(accept_ahead=8, idle_spin_us=0)) as (server, channel):
+        stub = chat_pb2_grpc.ChatServiceStub(channel)
+        await stub.Chat(chat_pb2.ChatRequest(input=chat_input("fast")), timeout=10)
+        assert not server.idle_spin.spinning

@@ -18,6 +18,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from hyperframe.frame import Frame, GoAwayFrame, SettingsFrame
 from llm_gateway.config.schema import ServerConfig
+from llm_gateway.server import idle_spin
 from llm_gateway.server.grpc_settings import DEFAULT_EXPERIMENTS, VARIABLE
 from llm_gateway_client import reassemble as rebuild
 from llmgateway.v1 import (
@@ -108,6 +109,11 @@ def test_the_server_runs_with_the_gateways_grpc_settings(gateway: GatewayProcess
     # The event loop's thread keeps the policy it inherited from this test.
     assert policies.pop(serving["pid"]) == os.sched_getscheduler(0)
     assert len(policies) >= 2 and set(policies.values()) == {os.SCHED_BATCH}
+    # After each call it accepts, the loop polls for a while instead of
+    # sleeping, unless a CPU quota applies (server/idle_spin.py).
+    assert serving["idle_spin_us"] == idle_spin.resolve(None)
+    # gRPC still knows the experiment (a grpcio bump may retire it).
+    assert "Unknown experiment" not in gateway.log_text()
 
 
 def thread_policies(pid: int) -> dict[int, int]:
@@ -117,8 +123,6 @@ def thread_policies(pid: int) -> dict[int, int]:
         stat = (task / "stat").read_text()
         out[int(task.name)] = int(stat[stat.rindex(")") + 2:].split()[38])
     return out
-    # gRPC still knows the experiment (a grpcio bump may retire it).
-    assert "Unknown experiment" not in gateway.log_text()
 
 
 def test_an_operators_grpc_settings_are_kept(tmp_path: Path) -> None:
@@ -127,6 +131,7 @@ def test_an_operators_grpc_settings_are_kept(tmp_path: Path) -> None:
         serving = process.wait_for_log(lambda e: e.get("msg") == "serving", 10)
         assert serving["grpc_experiments"] == "-event_engine_listener,no_such_experiment"
         assert serving["accept_ahead"] == 0
+        assert serving["idle_spin_us"] == 0  # the acceptors start it: none without them
         assert set(thread_policies(serving["pid"]).values()) == {os.sched_getscheduler(0)}
         # gRPC core itself read the operator's value.
         assert "Unknown experiment: no_such_experiment" in process.log_text()

@@ -50,6 +50,10 @@ class ServerConfig(_Strict):
     # SCHED_BATCH and never preempt the event loop to hand over their work
     # (server/threads.py); "normal": the operating system's default.
     helper_threads: Literal["batch", "normal"] = "batch"
+    # Microseconds the event loop polls instead of sleeping after each call
+    # arrives (server/idle_spin.py); unset = 600, or 0 when the process's
+    # cgroup has a CPU quota; 0 = never.
+    idle_spin_us: int | None = Field(default=None, ge=0, le=100_000)
 
     @field_validator("address")
     @classmethod

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import grpc
@@ -90,9 +90,11 @@ class RegisteredMethods:
 class AcceptAhead:
     """`depth` acceptors for each registered method of a started server."""
 
-    def __init__(self, server: grpc.aio.Server, depth: int) -> None:
+    def __init__(self, server: grpc.aio.Server, depth: int,
+                 on_accept: Callable[[], None] | None = None) -> None:
         self._core = server._server  # the cygrpc.AioServer behind grpc.aio.Server
         self.depth = depth
+        self._on_accept = on_accept  # told of each call accepted (server/idle_spin.py)
         self.accepted = 0  # calls accepted by the acceptors (not by grpc.aio's loop)
         self._acceptors: list[asyncio.Task[None]] = []
         self._calls: set[asyncio.Task[None]] = set()
@@ -131,6 +133,8 @@ class AcceptAhead:
                 log.exception("accept-ahead acceptor stopped", extra={"method": name})
                 return
             self.accepted += 1
+            if self._on_accept is not None:
+                self._on_accept()
             call = cygrpc._handle_rpc(name, resolver, (), rpc_state, loop, False)
             task = loop.create_task(cygrpc._schedule_rpc_coro(call, rpc_state, loop, name))
             # The loop keeps only weak references to tasks.

@@ -37,9 +37,10 @@ from ..servicers.embeddings import EmbeddingServicer
 from ..servicers.local_models import LocalModelServicer
 from ..servicers.models import ModelServicer
 from ..servicers.names import SERVICE_NAMES
-from . import accept_ahead, grpc_settings
+from . import accept_ahead, grpc_settings, idle_spin
 from .accept_ahead import AcceptAhead, RegisteredMethods
 from .health import GatewayHealth
+from .idle_spin import IdleSpin
 from .threads import batch_helper_threads
 
 log = logging.getLogger("llm_gateway.server")
@@ -81,7 +82,9 @@ class GatewayServer:
         # calls over without them (see accept_ahead.py).
         self.server = grpc.aio.server(options=server_options(config))
         self.methods = RegisteredMethods(self.server)
-        self.accept_ahead = AcceptAhead(self.server, config.server.accept_ahead)
+        self.idle_spin = IdleSpin(idle_spin.resolve(config.server.idle_spin_us))
+        self.accept_ahead = AcceptAhead(self.server, config.server.accept_ahead,
+                                        on_accept=self.idle_spin.kick)
         self.port = 0
         self._stopping = asyncio.Event()
         self._skip_drain = asyncio.Event()
@@ -173,6 +176,9 @@ def settle(helper_threads: str) -> None:
 
 def settings_in_effect(config: GatewayConfig) -> dict[str, object]:
     """The server settings a process runs with, for its "serving" log line."""
+    depth = accept_ahead.in_effect(config.server.accept_ahead)
     return {"grpc_experiments": grpc_settings.in_effect(),
-            "accept_ahead": accept_ahead.in_effect(config.server.accept_ahead),
-            "helper_threads": config.server.helper_threads}
+            "accept_ahead": depth,
+            "helper_threads": config.server.helper_threads,
+            # The acceptors start the spin: without them there is none.
+            "idle_spin_us": idle_spin.resolve(config.server.idle_spin_us) if depth else 0}
