@@ -22,6 +22,9 @@ class ServerSentEvent(NamedTuple):
     id: str = ""
 
 
+_new = tuple.__new__
+
+
 class SSEDecoder:
     __slots__ = ("_buffer", "_data", "_event", "_id", "_pending_cr")
 
@@ -47,12 +50,15 @@ class SSEDecoder:
         if not (self._data or self._event):
             # At an event boundary: whole events of one `data:` line (nearly
             # every event of an LLM stream) are taken without a line loop
-            # (while no `id:` has been seen: the last event id persists).
+            # (while no `id:` has been seen: the last event id persists), and
+            # made without the named tuple's keyword-handling constructor.
             blocks = buffer.split(b"\n\n")
             buffer = blocks.pop()  # what follows the last complete event
+            append = events.append
             for block in blocks:
-                if block.startswith(b"data: ") and b"\n" not in block and not self._id:
-                    events.append(ServerSentEvent(block[6:].decode("utf-8", errors="replace")))
+                if block[:6] == b"data: " and b"\n" not in block and not self._id:
+                    append(_new(ServerSentEvent,
+                                (block[6:].decode("utf-8", "replace"), "message", "")))
                 else:
                     for raw in block.split(b"\n"):
                         self._line(raw, events)
