@@ -92,3 +92,8 @@ def test_a_cpu_quota_is_found_in_the_processs_cgroup(
 
 def test_no_proc_cgroup_means_no_quota(tmp_path: Path) -> None:
     assert not has_cpu_quota(tmp_path, tmp_path / "missing")
+
+
+def test_no_spin_where_the_platform_cannot_yield(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(os, "sched_yield")
+    assert resolve(600) == 0 and resolve(None) == 0

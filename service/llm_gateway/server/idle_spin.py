@@ -48,8 +48,7 @@ class IdleSpin:
     """Polls the loop for `window_us` after each `kick()`; 0 = never."""
 
     def __init__(self, window_us: int) -> None:
-        # Without sched_yield the spin would keep gRPC's batch poller off the core.
-        self.window = window_us / 1e6 if hasattr(os, "sched_yield") else 0.0
+        self.window = window_us / 1e6
         self.until = 0.0  # perf_counter() time the spin ends
         self._spinning = False
         self._last_turn = 0.0
@@ -84,7 +83,11 @@ class IdleSpin:
 def resolve(configured: int | None, cgroup_root: Path = CGROUP_ROOT,
             proc_cgroup: Path = PROC_CGROUP) -> int:
     """The window in effect: the configured one, or by default DEFAULT_US
-    unless this process's cgroup has a CPU quota (then 0)."""
+    unless this process's cgroup has a CPU quota (then 0). Always 0 where
+    there is no sched_yield: the spin would keep gRPC's batch poller off the
+    core."""
+    if not hasattr(os, "sched_yield"):
+        return 0
     if configured is not None:
         return configured
     return 0 if has_cpu_quota(cgroup_root, proc_cgroup) else DEFAULT_US
