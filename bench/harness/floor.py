@@ -34,6 +34,7 @@ from .servers import (
     free_port,
     helper_threads,
     idle_spin_us,
+    later_message_wait_ms,
     start_serving,
     stop_process,
 )
@@ -111,21 +112,35 @@ async def serve(port: int, client: str, base_url: str) -> None:
     from llm_gateway.server.accept_ahead import AcceptAhead, RegisteredMethods
     from llm_gateway.server.app import settle
     from llm_gateway.server.idle_spin import IdleSpin
+    from llm_gateway.servicers.pacing import HEAD_MESSAGES, Pacing
 
     reply, stream_replies = replies()
     post = _client(client) if client != "none" else None
     chat_url, stream_url = base_url + HTTP_PATHS["chat"], base_url + HTTP_PATHS["stream"]
 
+    # The pacing of later stream messages, as the gateway's rpc wrappers do it.
+    pacing = Pacing(later_message_wait_ms())
+
     async def chat(request: bytes, context: Any) -> bytes:
-        if post is not None:
-            await post(chat_url, request)
-        return reply
+        pacing.in_progress += 1
+        try:
+            if post is not None:
+                await post(chat_url, request)
+            return reply
+        finally:
+            pacing.in_progress -= 1
 
     async def stream_chat(request: bytes, context: Any) -> Any:
-        if post is not None:
-            await post(stream_url, request)
-        for message in stream_replies:
-            yield message
+        pacing.in_progress += 1
+        try:
+            if post is not None:
+                await post(stream_url, request)
+            for sent, message in enumerate(stream_replies):
+                if sent >= HEAD_MESSAGES and pacing.should_wait():
+                    await pacing.wait()
+                yield message
+        finally:
+            pacing.in_progress -= 1
 
     server = grpc.aio.server()
     # Registered methods and accept-ahead, as the gateway's server has them.
@@ -138,7 +153,7 @@ async def serve(port: int, client: str, base_url: str) -> None:
     server.add_insecure_port(f"127.0.0.1:{port}")
     await server.start()
     # Accept-ahead, batch helper threads, a frozen heap and the idle spin,
-    # as the gateway's serve() has them.
+    # as the gateway's serve() has them (and pacing, above).
     AcceptAhead(server, accept_ahead(), on_accept=IdleSpin(idle_spin_us()).kick
                 ).start(methods.handlers)
     settle(helper_threads())

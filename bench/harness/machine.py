@@ -11,7 +11,13 @@ from typing import Any
 
 from llm_gateway.server import grpc_settings
 
-from .servers import accept_ahead, child_env, helper_threads, idle_spin_us
+from .servers import (
+    accept_ahead,
+    child_env,
+    helper_threads,
+    idle_spin_us,
+    later_message_wait_ms,
+)
 
 PACKAGES = ("grpcio", "protobuf", "httpx", "aiohttp", "uvloop", "orjson", "pydantic")
 
@@ -63,5 +69,6 @@ def describe(repo: Path) -> dict[str, Any]:
         "accept_ahead": accept_ahead(),
         "helper_threads": helper_threads(),
         "idle_spin_us": idle_spin_us(),
+        "later_message_wait_ms": later_message_wait_ms(),
         "packages": packages,
     }

@@ -342,6 +342,7 @@ def summary_markdown(results: dict[str, Any]) -> str:
         f"`{m.get('grpc_experiments', '')}`; accept-ahead {m.get('accept_ahead', 0)}; "
         f"helper threads {m.get('helper_threads', 'normal')}; "
         f"idle spin {m.get('idle_spin_us', 0)} µs; "
+        f"later stream messages wait up to {m.get('later_message_wait_ms', 0):g} ms; "
         f"{versions}.",
         f"- Tools: {', '.join(f'{k} {v}' for k, v in results['setup']['tools'].items())}.",
         "- Rerun: `make bench` (`make bench BENCH_ARGS=--quick` for a short smoke run).",

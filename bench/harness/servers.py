@@ -65,13 +65,22 @@ def idle_spin_us() -> int:
     return idle_spin.resolve(int(configured) if configured else ServerConfig().idle_spin_us)
 
 
+def later_message_wait_ms() -> float:
+    """How long a stream's later messages may wait for an idle loop turn, for
+    the gateway and the floor: the gateway's default unless
+    BENCH_LATER_MESSAGE_WAIT_MS says (0 = never)."""
+    configured = os.environ.get("BENCH_LATER_MESSAGE_WAIT_MS")
+    return float(configured) if configured else ServerConfig().later_message_wait_ms
+
+
 def gateway_config(repo: Path, upstream_port: int) -> str:
     """bench/gateway.yaml with its placeholders filled in."""
     return ((repo / "bench" / "gateway.yaml").read_text()
             .replace("__PORT__", str(upstream_port))
             .replace("__ACCEPT_AHEAD__", str(accept_ahead()))
             .replace("__HELPER_THREADS__", helper_threads())
-            .replace("__IDLE_SPIN_US__", str(idle_spin_us())))
+            .replace("__IDLE_SPIN_US__", str(idle_spin_us()))
+            .replace("__LATER_MESSAGE_WAIT_MS__", str(later_message_wait_ms())))
 
 
 def pick_cores(gateway: int | None = None, load: int | None = None) -> tuple[int, int]:

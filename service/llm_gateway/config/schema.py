@@ -54,6 +54,11 @@ class ServerConfig(_Strict):
     # arrives (server/idle_spin.py); unset = 600, or 0 when the process's
     # cgroup has a CPU quota; 0 = never.
     idle_spin_us: int | None = Field(default=None, ge=0, le=100_000)
+    # While other calls are in progress, a stream's messages after its first
+    # two wait for an idle turn of the event loop, at most this long, so
+    # calls still waiting for their first output run first
+    # (servicers/pacing.py); 0 = never.
+    later_message_wait_ms: float = Field(default=3.0, ge=0, le=100)
 
     @field_validator("address")
     @classmethod

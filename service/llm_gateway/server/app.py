@@ -37,6 +37,7 @@ from ..servicers.embeddings import EmbeddingServicer
 from ..servicers.local_models import LocalModelServicer
 from ..servicers.models import ModelServicer
 from ..servicers.names import SERVICE_NAMES
+from ..servicers.pacing import Pacing
 from . import accept_ahead, grpc_settings, idle_spin
 from .accept_ahead import AcceptAhead, RegisteredMethods
 from .health import GatewayHealth
@@ -83,6 +84,8 @@ class GatewayServer:
         self.server = grpc.aio.server(options=server_options(config))
         self.methods = RegisteredMethods(self.server)
         self.idle_spin = IdleSpin(idle_spin.resolve(config.server.idle_spin_us))
+        # One for all servicers: it counts every call in progress.
+        self.pacing = Pacing(config.server.later_message_wait_ms)
         self.accept_ahead = AcceptAhead(self.server, config.server.accept_ahead,
                                         on_accept=self.idle_spin.kick)
         self.port = 0
@@ -90,13 +93,14 @@ class GatewayServer:
         self._skip_drain = asyncio.Event()
 
     def _register(self) -> None:
-        g, server = self.gateway, self.methods  # forwards to self.server
-        chat_pb2_grpc.add_ChatServiceServicer_to_server(ChatServicer(g), server)
-        embeddings_pb2_grpc.add_EmbeddingServiceServicer_to_server(EmbeddingServicer(g), server)
-        models_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(g), server)
-        completions_pb2_grpc.add_CompletionServiceServicer_to_server(CompletionServicer(g),
+        g, p, server = self.gateway, self.pacing, self.methods  # forwards to self.server
+        chat_pb2_grpc.add_ChatServiceServicer_to_server(ChatServicer(g, p), server)
+        embeddings_pb2_grpc.add_EmbeddingServiceServicer_to_server(EmbeddingServicer(g, p),
+                                                                   server)
+        models_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(g, p), server)
+        completions_pb2_grpc.add_CompletionServiceServicer_to_server(CompletionServicer(g, p),
                                                                      server)
-        local_models_pb2_grpc.add_LocalModelServiceServicer_to_server(LocalModelServicer(g),
+        local_models_pb2_grpc.add_LocalModelServiceServicer_to_server(LocalModelServicer(g, p),
                                                                       server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         if self.config.server.reflection:

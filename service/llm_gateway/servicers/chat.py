@@ -17,13 +17,10 @@ from ..api.tokens import count_tokens_to_proto
 from ..batch import BatchItem, run_batch, validate_batch
 from ..core.errors import GatewayError
 from ..core.events import StreamStart
-from ..gateway import Gateway
-from .rpc import Call, server_stream, unary
+from .rpc import Call, RpcServicer, server_stream, unary
 
 
-class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
-    def __init__(self, gateway: Gateway) -> None:
-        self._gateway = gateway
+class ChatServicer(RpcServicer, chat_pb2_grpc.ChatServiceServicer):
 
     @unary("Chat")
     async def Chat(self, request: chat_pb2.ChatRequest, context: grpc.aio.ServicerContext,

@@ -13,13 +13,10 @@ from ..api.completions import (
     completion_response_to_proto,
 )
 from ..core.completions import CompletionStart
-from ..gateway import Gateway
-from .rpc import Call, server_stream, unary
+from .rpc import Call, RpcServicer, server_stream, unary
 
 
-class CompletionServicer(completions_pb2_grpc.CompletionServiceServicer):
-    def __init__(self, gateway: Gateway) -> None:
-        self._gateway = gateway
+class CompletionServicer(RpcServicer, completions_pb2_grpc.CompletionServiceServicer):
 
     @unary("Complete")
     async def Complete(self, request: completions_pb2.CompleteRequest,

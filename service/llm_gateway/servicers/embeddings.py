@@ -6,13 +6,10 @@ import grpc
 from llmgateway.v1 import embeddings_pb2, embeddings_pb2_grpc
 
 from ..api.embeddings import embed_request_from_proto, embed_response_to_proto
-from ..gateway import Gateway
-from .rpc import Call, unary
+from .rpc import Call, RpcServicer, unary
 
 
-class EmbeddingServicer(embeddings_pb2_grpc.EmbeddingServiceServicer):
-    def __init__(self, gateway: Gateway) -> None:
-        self._gateway = gateway
+class EmbeddingServicer(RpcServicer, embeddings_pb2_grpc.EmbeddingServiceServicer):
 
     @unary("Embed")
     async def Embed(self, request: embeddings_pb2.EmbedRequest,

@@ -8,8 +8,7 @@ import grpc
 from llmgateway.v1 import local_models_pb2, local_models_pb2_grpc
 
 from ..api.violations import Violations
-from ..gateway import Gateway
-from .rpc import Call, server_stream, unary
+from .rpc import Call, RpcServicer, server_stream, unary
 
 
 def _check(provider: str, model: str) -> None:
@@ -21,9 +20,7 @@ def _check(provider: str, model: str) -> None:
     v.raise_if_any()
 
 
-class LocalModelServicer(local_models_pb2_grpc.LocalModelServiceServicer):
-    def __init__(self, gateway: Gateway) -> None:
-        self._gateway = gateway
+class LocalModelServicer(RpcServicer, local_models_pb2_grpc.LocalModelServiceServicer):
 
     @server_stream("PullModel")
     async def PullModel(self, request: local_models_pb2.PullModelRequest,

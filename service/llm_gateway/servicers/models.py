@@ -7,13 +7,10 @@ from llmgateway.v1 import models_pb2, models_pb2_grpc
 
 from ..api.models import decode_page_token, encode_page_token, model_to_proto, page_size
 from ..core.errors import InvalidRequest
-from ..gateway import Gateway
-from .rpc import Call, unary
+from .rpc import Call, RpcServicer, unary
 
 
-class ModelServicer(models_pb2_grpc.ModelServiceServicer):
-    def __init__(self, gateway: Gateway) -> None:
-        self._gateway = gateway
+class ModelServicer(RpcServicer, models_pb2_grpc.ModelServiceServicer):
 
     @unary("ListModels")
     async def ListModels(self, request: models_pb2.ListModelsRequest,

@@ -1,5 +1,6 @@
 """What every RPC handler shares: the request id, the caller's deadline,
-translation of errors to gRPC status, and the access log line.
+translation of errors to gRPC status, the access log line, and the pacing of
+streams' later messages (pacing.py).
 
 Servicers stay thin: they translate protobuf to core types, make one gateway
 call and translate the result back; `unary` and `server_stream` wrap them.
@@ -18,13 +19,23 @@ import grpc
 
 from ..api.errors import internal_status, to_status
 from ..core.errors import GatewayError
-from ..gateway import new_request_id
+from ..gateway import Gateway, new_request_id
+from .pacing import HEAD_MESSAGES, Pacing
 
 log = logging.getLogger("llm_gateway.rpc")
 access = logging.getLogger("llm_gateway.access")
 
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
+
+
+class RpcServicer:
+    """What every servicer holds: the gateway, and the server's pacing (off
+    unless given)."""
+
+    def __init__(self, gateway: Gateway, pacing: Pacing | None = None) -> None:
+        self._gateway = gateway
+        self._pacing = pacing or Pacing(0)
 
 
 class Call:
@@ -60,8 +71,11 @@ StreamFn = Callable[[Any, Req, grpc.aio.ServicerContext, Call], AsyncIterator[Re
 def unary(method: str) -> Callable[[UnaryFn[Req, Resp]], Callable[..., Awaitable[Resp]]]:
     def wrap(fn: UnaryFn[Req, Resp]) -> Callable[..., Awaitable[Resp]]:
         @functools.wraps(fn)
-        async def handler(self: Any, request: Req, context: grpc.aio.ServicerContext) -> Resp:
+        async def handler(self: RpcServicer, request: Req, context: grpc.aio.ServicerContext
+                          ) -> Resp:
             call = Call(method, request, context)
+            pacing = self._pacing
+            pacing.in_progress += 1
             try:
                 response = await fn(self, request, context, call)
             except GatewayError as error:
@@ -71,6 +85,8 @@ def unary(method: str) -> Callable[[UnaryFn[Req, Resp]], Callable[..., Awaitable
                 raise
             except Exception:
                 await _abort_internal(context, call)
+            finally:
+                pacing.in_progress -= 1
             call.log("OK")
             return response
 
@@ -83,11 +99,17 @@ def server_stream(method: str
                   ) -> Callable[[StreamFn[Req, Resp]], Callable[..., AsyncIterator[Resp]]]:
     def wrap(fn: StreamFn[Req, Resp]) -> Callable[..., AsyncIterator[Resp]]:
         @functools.wraps(fn)
-        async def handler(self: Any, request: Req, context: grpc.aio.ServicerContext
+        async def handler(self: RpcServicer, request: Req, context: grpc.aio.ServicerContext
                           ) -> AsyncIterator[Resp]:
             call = Call(method, request, context)
+            pacing = self._pacing
+            pacing.in_progress += 1
+            sent = 0
             try:
                 async for message in fn(self, request, context, call):
+                    if sent >= HEAD_MESSAGES and pacing.should_wait():
+                        await pacing.wait()
+                    sent += 1
                     yield message
             except GatewayError as error:
                 await _abort(context, call, error)
@@ -96,6 +118,8 @@ def server_stream(method: str
                 raise
             except Exception:
                 await _abort_internal(context, call)
+            finally:
+                pacing.in_progress -= 1
             call.log("OK")
 
         return handler

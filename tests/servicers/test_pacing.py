@@ -1,0 +1,131 @@
+"""servicers/pacing.py: a stream's later messages wait while the event loop
+is busy (at most max_wait) and go on its first idle turn; a lone call and a
+stream's first two messages never wait."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from llm_gateway.servicers.pacing import Pacing
+from llm_gateway.servicers.rpc import Call, RpcServicer, server_stream
+
+FOREVER_MS = 60_000  # a message released before this was released by an idle turn
+
+
+class Busy:
+    """Keeps the loop busy: a callback that re-schedules itself and runs
+    `work_s` each turn, until stopped or `turns` have run."""
+
+    def __init__(self, turns: int, work_s: float = 200e-6) -> None:
+        self.turns, self.work_s, self.ran = turns, work_s, 0
+        self.on_turn: Callable[[], None] = lambda: None
+        self.done = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_soon(self._turn)
+
+    def _turn(self) -> None:
+        end = time.perf_counter() + self.work_s
+        while time.perf_counter() < end:
+            pass
+        self.ran += 1
+        self.on_turn()
+        if self.ran < self.turns and not self.done.done():
+            asyncio.get_running_loop().call_soon(self._turn)
+        elif not self.done.done():
+            self.done.set_result(None)
+
+
+def test_only_a_call_among_others_waits() -> None:
+    pacing = Pacing(3)
+    pacing.in_progress = 1  # the caller's own call
+    assert not pacing.should_wait()
+    pacing.in_progress = 2
+    assert pacing.should_wait()
+    off = Pacing(0)
+    off.in_progress = 16
+    assert not off.should_wait()
+
+
+async def test_an_idle_loop_releases_a_message_at_once() -> None:
+    await asyncio.wait_for(Pacing(FOREVER_MS).wait(), 5)
+
+
+async def test_a_busy_loop_holds_messages_until_it_has_an_idle_turn() -> None:
+    pacing = Pacing(FOREVER_MS)
+    busy = Busy(turns=100)
+    waiters = [asyncio.ensure_future(pacing.wait()) for _ in range(3)]
+    released_while_busy: list[int] = []
+    busy.on_turn = lambda: released_while_busy.append(sum(w.done() for w in waiters))
+    await busy.done
+    await asyncio.wait_for(asyncio.gather(*waiters), 5)
+    assert busy.ran == 100
+    assert set(released_while_busy) == {0}
+
+
+async def test_a_held_message_goes_after_max_wait_even_if_the_loop_stays_busy() -> None:
+    pacing = Pacing(5)
+    busy = Busy(turns=100_000)
+    started = time.perf_counter()
+    await asyncio.wait_for(pacing.wait(), 5)
+    waited = time.perf_counter() - started
+    assert not busy.done.done()  # released while the loop was still busy
+    busy.done.set_result(None)
+    assert waited >= 0.005
+
+
+async def test_a_cancelled_wait_does_not_hold_up_the_others() -> None:
+    pacing = Pacing(FOREVER_MS)
+    busy = Busy(turns=20)
+    first = asyncio.ensure_future(pacing.wait())
+    second = asyncio.ensure_future(pacing.wait())
+    await asyncio.sleep(0)
+    first.cancel()
+    await busy.done
+    await asyncio.wait_for(second, 5)
+    assert first.cancelled()
+
+
+class _Context:
+    """What the rpc wrapper asks of grpc.aio's ServicerContext on success."""
+
+    def time_remaining(self) -> None:
+        return None
+
+
+class _Streamer(RpcServicer):
+    @server_stream("Stream")
+    async def Stream(self, request: Any, context: Any, call: Call) -> AsyncIterator[int]:
+        for message in range(4):
+            yield message
+
+
+async def test_a_streams_first_two_messages_go_at_once_and_later_ones_wait() -> None:
+    pacing = Pacing(FOREVER_MS)
+    servicer = _Streamer(gateway=None, pacing=pacing)  # type: ignore[arg-type]
+    pacing.in_progress = 1  # another call in progress
+    received: list[int] = []
+    busy = Busy(turns=50)
+    busy_turns_at: list[int] = []
+
+    async def read() -> None:
+        async for message in servicer.Stream(object(), _Context()):
+            received.append(message)
+            busy_turns_at.append(busy.ran)
+
+    await asyncio.wait_for(asyncio.gather(read(), busy.done), 5)
+    assert received == [0, 1, 2, 3]  # all of them, in order
+    assert busy_turns_at[1] < 50  # the first two went while the loop was busy
+    assert busy_turns_at[2] == 50  # the third waited for the loop to be idle
+    assert pacing.in_progress == 1  # the stream's own call was counted and released
+
+
+async def test_a_lone_stream_never_waits() -> None:
+    pacing = Pacing(FOREVER_MS)
+    servicer = _Streamer(gateway=None, pacing=pacing)  # type: ignore[arg-type]
+    busy = Busy(turns=50)
+    received = [m async for m in servicer.Stream(object(), _Context())]
+    assert received == [0, 1, 2, 3]
+    assert not busy.done.done()  # all four went while the loop was busy
+    busy.done.set_result(None)
