@@ -112,7 +112,7 @@ async def serve(port: int, client: str, base_url: str) -> None:
     from llm_gateway.server.accept_ahead import AcceptAhead, RegisteredMethods
     from llm_gateway.server.app import settle
     from llm_gateway.server.idle_spin import IdleSpin
-    from llm_gateway.servicers.pacing import HEAD_MESSAGES, Pacing
+    from llm_gateway.servicers.pacing import Pacing
 
     reply, stream_replies = replies()
     post = _client(client) if client != "none" else None
@@ -136,7 +136,7 @@ async def serve(port: int, client: str, base_url: str) -> None:
             if post is not None:
                 await post(stream_url, request)
             for sent, message in enumerate(stream_replies):
-                if sent >= HEAD_MESSAGES and pacing.should_wait():
+                if pacing.should_wait(sent):
                     await pacing.wait()
                 yield message
         finally:

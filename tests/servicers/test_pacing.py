@@ -40,12 +40,13 @@ class Busy:
 def test_only_a_call_among_others_waits() -> None:
     pacing = Pacing(3)
     pacing.in_progress = 1  # the caller's own call
-    assert not pacing.should_wait()
+    assert not pacing.should_wait(2)
     pacing.in_progress = 2
-    assert pacing.should_wait()
+    assert pacing.should_wait(2)
+    assert not pacing.should_wait(1)  # a stream's first two messages never wait
     off = Pacing(0)
     off.in_progress = 16
-    assert not off.should_wait()
+    assert not off.should_wait(2)
 
 
 async def test_an_idle_loop_releases_a_message_at_once() -> None:

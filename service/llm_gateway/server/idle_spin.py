@@ -41,7 +41,7 @@ PROC_CGROUP = Path("/proc/self/cgroup")
 # even idle turns were slower than this, the poller would wait until the
 # window ends: no call is accepted meanwhile to extend it, so the spin stops
 # and the loop sleeps as it would have without it.
-_IDLE_TURN_S = 10e-6
+IDLE_TURN_S = 10e-6
 
 
 class IdleSpin:
@@ -72,7 +72,7 @@ class IdleSpin:
     def _turn(self) -> None:
         now = time.perf_counter()
         if now < self.until:
-            if now - self._last_turn < _IDLE_TURN_S:
+            if now - self._last_turn < IDLE_TURN_S:
                 os.sched_yield()
             self._last_turn = now
             self._loop.call_soon(self._turn)  # type: ignore[union-attr]

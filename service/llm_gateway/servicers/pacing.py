@@ -25,9 +25,9 @@ import asyncio
 import time
 from collections import deque
 
-# A loop turn that comes this soon after the previous one had nothing else to
-# run (idle_spin.py uses the same measure).
-_IDLE_TURN_S = 10e-6
+# A loop turn that comes within IDLE_TURN_S of the previous one had nothing
+# else to run: the idle spin's measure.
+from ..server.idle_spin import IDLE_TURN_S
 
 HEAD_MESSAGES = 2  # a stream's `start` and its first output go at once
 
@@ -43,10 +43,11 @@ class Pacing:
         self._turning = False
         self._last_turn = 0.0
 
-    def should_wait(self) -> bool:
-        """Whether a later message waits: pacing is on and another call is
-        in progress (the caller's own call counts as one)."""
-        return self.in_progress > 1 and self.max_wait > 0
+    def should_wait(self, sent: int) -> bool:
+        """Whether a stream's next message, after `sent` of them, waits: it is
+        a later one, pacing is on and another call is in progress (the
+        caller's own call counts as one)."""
+        return sent >= HEAD_MESSAGES and self.in_progress > 1 and self.max_wait > 0
 
     async def wait(self) -> None:
         """Returns on the loop's next idle turn, or after `max_wait`."""
@@ -62,7 +63,7 @@ class Pacing:
     def _turn(self, loop: asyncio.AbstractEventLoop) -> None:
         now = time.perf_counter()
         waiting = self._waiting
-        idle = now - self._last_turn < _IDLE_TURN_S
+        idle = now - self._last_turn < IDLE_TURN_S
         while waiting and (idle or waiting[0][0] <= now):
             future = waiting.popleft()[1]
             if not future.done():  # a cancelled call's message is skipped

@@ -20,7 +20,7 @@ import grpc
 from ..api.errors import internal_status, to_status
 from ..core.errors import GatewayError
 from ..gateway import Gateway, new_request_id
-from .pacing import HEAD_MESSAGES, Pacing
+from .pacing import Pacing
 
 log = logging.getLogger("llm_gateway.rpc")
 access = logging.getLogger("llm_gateway.access")
@@ -107,7 +107,7 @@ def server_stream(method: str
             sent = 0
             try:
                 async for message in fn(self, request, context, call):
-                    if sent >= HEAD_MESSAGES and pacing.should_wait():
+                    if pacing.should_wait(sent):
                         await pacing.wait()
                     sent += 1
                     yield message
