@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from llm_gateway.core.errors import UpstreamProtocolError
-from llm_gateway.providers.reads import decode_reads, flatten
+from llm_gateway.providers.reads import decode_reads, each, flatten
 
 
 class Reads:
@@ -31,27 +31,41 @@ def step(item: str, out: list[str]) -> bool:
 
 async def test_one_list_per_read_and_none_for_a_read_that_decodes_to_nothing() -> None:
     reads = Reads(["a", "b"], ["skip"], ["c"])
-    assert [r async for r in decode_reads(reads(), step)] == [["A", "B"], ["C"]]
+    assert [r async for r in decode_reads(reads(), each(step))] == [["A", "B"], ["C"]]
     assert reads.closed
 
 
 async def test_an_error_comes_after_the_events_decoded_before_it() -> None:
     got = []
     with pytest.raises(UpstreamProtocolError):
-        async for events in decode_reads(Reads(["a"], ["b", "bad", "c"])(), step):
+        async for events in decode_reads(Reads(["a"], ["b", "bad", "c"])(), each(step)):
             got.append(events)
     assert got == [["A"], ["B"]]
 
 
 async def test_the_terminal_item_ends_the_stream_and_closes_the_framing() -> None:
     reads = Reads(["a", "end", "after"], ["never"])
-    assert [r async for r in decode_reads(reads(), step)] == [["A", "END"]]
+    assert [r async for r in decode_reads(reads(), each(step))] == [["A", "END"]]
     assert reads.closed
 
 
 async def test_flatten_gives_the_events_one_at_a_time() -> None:
     reads = Reads(["a", "b"], ["c"])
-    stream = flatten(decode_reads(reads(), step))
+    stream = flatten(decode_reads(reads(), each(step)))
     assert await anext(stream) == "A"
     await stream.aclose()  # closing early closes everything below
+    assert reads.closed
+
+
+async def test_a_read_decoder_takes_each_read_whole() -> None:
+    seen = []
+
+    def read(items: list[str], out: list[str]) -> bool:
+        seen.append(list(items))
+        out.append("+".join(items))
+        return "end" in items
+
+    reads = Reads(["a", "b"], ["c", "end"], ["never"])
+    assert [r async for r in decode_reads(reads(), read)] == [["a+b"], ["c+end"]]
+    assert seen == [["a", "b"], ["c", "end"]]
     assert reads.closed

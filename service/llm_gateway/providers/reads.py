@@ -7,8 +7,12 @@ async generator once per read, not once per event: one read of a fast
 upstream carries dozens of SSE events.
 
     framed(chunks, SSEDecoder())    bytes  -> a list of SSE events per read
-    decode_reads(reads, step)       items  -> a list of neutral events per read
+    decode_reads(reads, each(step)) items  -> a list of neutral events per read
     flatten(reads)                  lists  -> the events one at a time
+
+`each(step)` decodes a read's items one at a time; an adapter whose reads
+can be decoded faster as a whole (OpenAI's: one pass for a read's chunks of
+plain text) passes its own read decoder instead.
 """
 
 from __future__ import annotations
@@ -51,23 +55,35 @@ async def framed(chunks: AsyncIterator[bytes], framing: Framing[Item]
 # frame), appending the events it yields to the list; True when the item ends
 # the stream (nothing may follow it).
 Step = Callable[[Item, list[Event]], bool]
+# The same for all the items of one read, in order: True when one of them
+# ended the stream (the items after it are ignored).
+ReadStep = Callable[[Sequence[Item], list[Event]], bool]
 
 
-async def decode_reads(reads: AsyncIterator[Sequence[Item]], step: Step[Item, Event]
+def each(step: Step[Item, Event]) -> ReadStep[Item, Event]:
+    """A read's items decoded one at a time by `step`."""
+
+    def read(items: Sequence[Item], out: list[Event]) -> bool:
+        for item in items:
+            if step(item, out):
+                return True
+        return False
+
+    return read
+
+
+async def decode_reads(reads: AsyncIterator[Sequence[Item]], decode: ReadStep[Item, Event]
                        ) -> AsyncIterator[list[Event]]:
     """The events of each read's items, one list per read (none when a read
-    decodes to nothing). An upstream error raised by `step` comes after the
-    events decoded before it, as it would have one event at a time."""
+    decodes to nothing). An upstream error raised by `decode` comes after the
+    events it decoded before the error, as it would have one event at a time."""
     async with aclosing(reads):  # ending early must not leave the framing open
         async for items in reads:
             out: list[Event] = []
             error: GatewayError | None = None
             ended = False
             try:
-                for item in items:
-                    if step(item, out):
-                        ended = True
-                        break
+                ended = decode(items, out)
             except GatewayError as exc:
                 error = exc
             if out:

@@ -11,6 +11,7 @@ STREAM = (
     b"data: 1}\r\n"
     b"\r\n"
     b"data: caf\xc3\xa9\n\n"
+    b"data: bad\xff\xc3\n\n"
     b"id: 7\rdata: cr-only\r\r"
     b"data:no-space\n"
     b"retry: 100\n"
@@ -22,6 +23,7 @@ STREAM = (
 EXPECTED = [
     ServerSentEvent('{"a":\n1}', "message_start"),
     ServerSentEvent("café"),
+    ServerSentEvent("bad\ufffd\ufffd"),
     ServerSentEvent("cr-only", id="7"),
     ServerSentEvent("no-space", id="7"),
     ServerSentEvent("", "ping", id="7"),

@@ -141,6 +141,68 @@ async def test_in_stream_error_after_events(upstream: FakeUpstream) -> None:
     await provider.aclose()
 
 
+async def test_a_read_of_many_events(upstream: FakeUpstream) -> None:
+    # The whole stream in one read, as a fast upstream sends it.
+    upstream.on("POST", "/v1/chat/completions", Stream([b"".join(sse(*fx.STREAM_TOOL_CALLS))]))
+    provider = make_provider("openai", upstream, path="/v1", api_key=KEY)
+    events = [ev async for ev in provider.stream(hello(), ctx("gpt-4.1"))]
+    rebuilt = accumulate(events)
+    assert [(p.name, p.arguments_json) for p in rebuilt.message.parts] == [  # type: ignore[union-attr]
+        ("get_weather", '{"location": "Paris"}'), ("get_time", "{}")]
+    assert rebuilt.finish_reason is FinishReason.TOOL_CALLS and rebuilt.usage.total_tokens == 21
+    await provider.aclose()
+
+
+TEXT = fx.chunk({"content": "Hel"})
+
+
+@pytest.mark.parametrize("frame, error", [
+    (sse(TEXT, fx.chunk({"content": "lo"}), {"error": {
+        "message": "The server is overloaded", "type": "server_overloaded"}}, TEXT),
+     e.UpstreamUnavailable),
+    ([*sse(TEXT, fx.chunk({"content": "lo"})), b"data: {not json\n\n", *sse(TEXT)],
+     e.UpstreamProtocolError),
+    (sse(TEXT, fx.chunk({"content": "lo"}), [1, 2], TEXT), e.UpstreamProtocolError),
+])
+async def test_an_error_within_a_read_comes_after_the_events_before_it(
+        upstream: FakeUpstream, frame: list[bytes], error: type) -> None:
+    upstream.on("POST", "/v1/chat/completions", Stream([b"".join(frame)]))
+    provider = make_provider("openai", upstream, path="/v1", api_key=KEY)
+    seen = []
+    with pytest.raises(error):
+        async for ev in provider.stream(hello(), ctx("gpt-4.1")):
+            seen.append(ev)
+    assert [type(ev).__name__ for ev in seen] == ["StreamStart", "TextDelta", "TextDelta"]
+    assert "".join(ev.text for ev in seen if isinstance(ev, TextDelta)) == "Hello"
+    await provider.aclose()
+
+
+async def test_a_connection_lost_mid_stream_is_an_upstream_failure(
+        upstream: FakeUpstream) -> None:
+    event = sse(TEXT)[0]
+    head = (b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+            b"transfer-encoding: chunked\r\n\r\n")
+    upstream.on("POST", "/v1/chat/completions",
+                Raw(head + b"%x\r\n%s\r\n" % (len(event), event)))  # then the connection closes
+    provider = make_provider("openai", upstream, path="/v1", api_key=KEY)
+    seen = []
+    with pytest.raises(e.UpstreamFailure, match="mid-response"):
+        async for ev in provider.stream(hello(), ctx("gpt-4.1")):
+            seen.append(ev)
+    assert [type(ev).__name__ for ev in seen] == ["StreamStart", "TextDelta"]
+    await provider.aclose()
+
+
+async def test_nothing_after_done_within_a_read(upstream: FakeUpstream) -> None:
+    frame = b"".join(sse(*fx.STREAM_TEXT, fx.chunk({"content": "after the end"})))
+    upstream.on("POST", "/v1/chat/completions", Stream([frame]))
+    provider = make_provider("openai", upstream, path="/v1", api_key=KEY)
+    events = [ev async for ev in provider.stream(hello(), ctx("gpt-4.1"))]
+    assert "".join(ev.text for ev in events if isinstance(ev, TextDelta)) == "Hello there"
+    assert isinstance(events[-1], StreamDone) and events[-1].usage.total_tokens == 21
+    await provider.aclose()
+
+
 @pytest.mark.parametrize("frames, error", [
     (sse(fx.chunk({"content": "Hel"})), e.UpstreamProtocolError),  # no finish, no [DONE]
     ([b"data: {not json\n\n"], e.UpstreamProtocolError),

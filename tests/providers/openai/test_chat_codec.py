@@ -1,6 +1,7 @@
 """The OpenAI chat codec alone: neutral request -> body, body -> neutral."""
 
 import pytest
+from llm_gateway.core.coalesce import coalesce
 from llm_gateway.core.errors import UnsupportedFeature
 from llm_gateway.core.events import (
     ReasoningDelta,
@@ -227,3 +228,41 @@ def test_stream_whole_tool_call_in_one_chunk_and_reused_index() -> None:
     events = feed_all(chunks)
     ends = [e.tool_call for e in events if isinstance(e, ToolCallEnd)]
     assert ends == [ToolCallPart("a", "f", '{"x":1}'), ToolCallPart("b", "g", "{}")]
+
+
+# Runs of plain text broken by everything that is not: reasoning, a usage
+# update, a second choice, text with the finish reason, a refusal.
+STREAM_MIXED: list = [
+    fx.chunk({"role": "assistant", "content": ""}),
+    fx.chunk({"content": "a"}), fx.chunk({"content": "b"}), fx.chunk({"content": ""}),
+    fx.chunk({"content": "c"}),
+    fx.chunk({"reasoning_content": "hmm"}),
+    fx.chunk({"content": "d"}), fx.chunk({"content": "e"}),
+    {**fx.chunk({"content": "f"}), "usage": fx.USAGE_CHUNK["usage"]},
+    {**fx.chunk({"content": "g"}), "choices": [
+        {"index": 1, "delta": {"content": "other choice"}, "finish_reason": None}]},
+    fx.chunk({"content": "h"}), fx.chunk({"refusal": "no"}), fx.chunk({"content": "i"}),
+    fx.chunk({"content": "j"}, "stop"),
+    fx.USAGE_CHUNK,
+]
+
+
+@pytest.mark.parametrize("stream", [fx.STREAM_TEXT, fx.STREAM_TOOL_CALLS, fx.STREAM_REASONING,
+                                    STREAM_MIXED])
+def test_a_read_decoded_at_once_is_the_same_stream(stream: list) -> None:
+    # A read's chunks decoded at once (the adapter's usual path) give what
+    # the gateway would have sent from them decoded one at a time.
+    chunks = [c for c in stream if c != "[DONE]"]
+    one, whole = ChatStreamDecoder("req_9"), ChatStreamDecoder("req_9")
+    each = [event for c in chunks for event in one.feed(c)] + one.finish()
+    at_once = whole.feed_all(chunks) + whole.finish()
+    assert coalesce(at_once) == coalesce(each)
+
+
+def test_a_run_of_plain_text_chunks_is_one_delta() -> None:
+    decoder = ChatStreamDecoder()
+    decoder.feed(fx.chunk({"role": "assistant", "content": "Hi"}))
+    assert decoder.feed_all([fx.chunk({"content": t}) for t in ("a", "", "b", "c")]) == [
+        TextDelta(0, "abc")]
+    assert decoder.feed_all(STREAM_MIXED[5:8]) == [
+        ReasoningDelta(1, text="hmm"), TextDelta(0, "de")]

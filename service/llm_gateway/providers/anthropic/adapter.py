@@ -21,7 +21,7 @@ from ..base import CallContext, HealthReport, ModelSpec, ProviderBase
 from ..http.client import UpstreamClient, parse_json
 from ..http.errors import request_id, to_error
 from ..http.sse import ServerSentEvent, iter_sse
-from ..reads import decode_reads
+from ..reads import decode_reads, each
 from .config import AnthropicConfig
 from .errors import anthropic_problem, stream_error_status
 from .messages_codec import EncodeSettings, encode_count_tokens, encode_request
@@ -95,7 +95,7 @@ class AnthropicProvider(ProviderBase):
                 out.extend(decoder.feed(event))
                 return decoder.finished  # message_stop: nothing may follow
 
-            async for events in decode_reads(iter_sse(chunks), step):
+            async for events in decode_reads(iter_sse(chunks), each(step)):
                 yield events
             if not decoder.finished:
                 raise UpstreamProtocolError("the stream ended before message_stop",

@@ -22,7 +22,7 @@ from ...core.types import ChatRequest, ChatResponse, Usage
 from ..base import CallContext, HealthReport, ModelSpec, ProviderBase
 from ..http.client import ErrorContext, UpstreamClient, parse_json
 from ..http.errors import request_id
-from ..reads import decode_reads
+from ..reads import decode_reads, each
 from .catalog_codec import FoundationModel, decode_models
 from .config import BedrockConfig
 from .converse_codec import decode_converse, encode_converse, encode_count_tokens, model_path
@@ -115,7 +115,7 @@ class BedrockProvider(ProviderBase):
                 out.extend(decoder.feed(frame.kind, payload))
                 return False
 
-            async for events in decode_reads(iter_frames(chunks, self.name, ctx.model), step):
+            async for events in decode_reads(iter_frames(chunks, self.name, ctx.model), each(step)):
                 yield events
             yield decoder.finish()
 

@@ -19,7 +19,7 @@ from ..http.client import UpstreamClient, UpstreamResponse, parse_json
 from ..http.errors import request_id
 from ..http.sse import ServerSentEvent, iter_sse
 from ..http.transport import RequestAuth
-from ..reads import decode_reads
+from ..reads import decode_reads, each
 from .auth import BearerAuth, GoogleTokens
 from .chat_codec import FAMILY, encode_chat, merge_options
 from .config import GeminiConfig, VertexConfig
@@ -120,7 +120,7 @@ class GeminiProvider(ProviderBase):
                 out.extend(decoder.feed(chunk))
                 return False
 
-            async for events in decode_reads(iter_sse(chunks), step):
+            async for events in decode_reads(iter_sse(chunks), each(step)):
                 yield events
             # No terminator: EOF ends the stream (finish() checks it was complete).
             yield decoder.finish()

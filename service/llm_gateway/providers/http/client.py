@@ -97,6 +97,16 @@ def parse_json(data: str | bytes, provider: str, model: str) -> Any:
                                     provider=provider, model=model) from None
 
 
+def parse_json_all(documents: list[str]) -> list[Any] | None:
+    """Several JSON documents of a stream parsed in one pass, or None when
+    one is malformed (the caller then takes them one at a time, with
+    `parse_json`, to fail at that one)."""
+    try:
+        return list(map(orjson.loads, documents))
+    except orjson.JSONDecodeError:
+        return None
+
+
 def _decode_body(content: bytes) -> Any:
     """An error body: JSON when it is JSON, else text."""
     try:
@@ -209,7 +219,9 @@ class UpstreamClient:
                      headers: Mapping[str, str] | None = None
                      ) -> AsyncIterator[tuple[Mapping[str, str], AsyncIterator[bytes]]]:
         """Yields the response headers and its body as raw chunks, as they
-        arrive. Leaving the block early closes the connection."""
+        arrive. Leaving the block early closes the connection. The body is
+        read inside the block: a transport failure while reading it leaves
+        the block as the UpstreamError it stands for."""
         request = await self._build(method, path, json, params, headers)
         try:
             async with self._transport.stream(request, self._timeout(ctx)) as (
@@ -217,27 +229,16 @@ class UpstreamClient:
                 if status >= 400:
                     body = b"".join([chunk async for chunk in chunks])
                     raise self.status_error(status, body, response_headers, ctx)
-                body = self._mapped(chunks, ctx)
                 try:
-                    yield response_headers, body
+                    yield response_headers, chunks
                 finally:
-                    # A reader that stopped early leaves the body generators
-                    # suspended: close them now, not in a task when collected.
-                    await body.aclose()
+                    # A reader that stopped early leaves the body generator
+                    # suspended: close it now, not in a task when collected.
+                    close = getattr(chunks, "aclose", None)
+                    if close is not None:
+                        await close()
         except TransportError as exc:
             raise self._transport_error(exc, ctx, during_stream=True) from None
-
-    async def _mapped(self, chunks: AsyncIterator[bytes], ctx: CallContext
-                      ) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in chunks:
-                yield chunk
-        except TransportError as exc:
-            raise self._transport_error(exc, ctx, during_stream=True) from None
-        finally:
-            close = getattr(chunks, "aclose", None)
-            if close is not None:
-                await close()
 
     # --- errors ------------------------------------------------------------------
 

@@ -48,25 +48,26 @@ class SSEDecoder:
             buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         events: list[ServerSentEvent] = []
         if not (self._data or self._event):
-            # At an event boundary: whole events of one `data:` line (nearly
-            # every event of an LLM stream) are taken without a line loop
-            # (while no `id:` has been seen: the last event id persists), and
-            # made without the named tuple's keyword-handling constructor.
-            blocks = buffer.split(b"\n\n")
-            buffer = blocks.pop()  # what follows the last complete event
-            append = events.append
-            for block in blocks:
-                if block[:6] == b"data: " and b"\n" not in block and not self._id:
-                    append(_new(ServerSentEvent,
-                                (block[6:].decode("utf-8", "replace"), "message", "")))
-                else:
-                    for raw in block.split(b"\n"):
-                        self._line(raw, events)
-                    self._line(b"", events)
+            # At an event boundary: the complete events are decoded from
+            # UTF-8 at once (a blank line never falls inside a character),
+            # and those of one `data:` line (nearly every event of an LLM
+            # stream) are taken without a line loop (while no `id:` has been
+            # seen: the last event id persists), and made without the named
+            # tuple's keyword-handling constructor.
+            complete, blank, buffer = buffer.rpartition(b"\n\n")
+            if blank:
+                append = events.append
+                for block in complete.decode("utf-8", "replace").split("\n\n"):
+                    if block[:6] == "data: " and "\n" not in block and not self._id:
+                        append(_new(ServerSentEvent, (block[6:], "message", "")))
+                    else:
+                        for line in block.split("\n"):
+                            self._line(line, events)
+                        self._line("", events)
         lines = buffer.split(b"\n")
         self._buffer = lines.pop()
         for raw in lines:
-            self._line(raw, events)
+            self._line(raw.decode("utf-8", "replace"), events)
         return events
 
     def close(self) -> list[ServerSentEvent]:
@@ -74,21 +75,20 @@ class SSEDecoder:
         without its blank line is incomplete and is dropped (as browsers do)."""
         events: list[ServerSentEvent] = []
         if self._buffer:
-            self._line(self._buffer, events)
+            self._line(self._buffer.decode("utf-8", "replace"), events)
             self._buffer = b""
         return events
 
-    def _line(self, raw: bytes, events: list[ServerSentEvent]) -> None:
-        if not raw:
+    def _line(self, line: str, events: list[ServerSentEvent]) -> None:
+        if not line:
             if self._data:
                 events.append(ServerSentEvent("\n".join(self._data), self._event or "message",
                                               self._id))
             self._data = []
             self._event = ""
             return
-        if raw[0] == 0x3A:  # ':' comment (keep-alives)
+        if line[0] == ":":  # a comment (keep-alives)
             return
-        line = raw.decode("utf-8", errors="replace")
         name, sep, value = line.partition(":")
         if sep and value.startswith(" "):
             value = value[1:]

@@ -20,7 +20,7 @@ from ..base import CallContext, HealthReport, ModelSpec, ProviderBase
 from ..http.client import UpstreamClient, parse_json
 from ..http.errors import request_id
 from ..http.ndjson import iter_ndjson
-from ..reads import decode_reads
+from ..reads import decode_reads, each
 from .chat_codec import ChatStreamDecoder, decode_chat, encode_chat
 from .config import OllamaConfig
 from .embed_codec import decode_embed, encode_embed
@@ -104,7 +104,7 @@ class OllamaProvider(ProviderBase):
                 out.extend(decoder.feed(self._line(raw, headers, ctx.model)))
                 return decoder.finished
 
-            async for events in decode_reads(iter_ndjson(chunks), step):
+            async for events in decode_reads(iter_ndjson(chunks), each(step)):
                 yield events
             if not decoder.finished:
                 raise UpstreamProtocolError("the stream ended before its done line",

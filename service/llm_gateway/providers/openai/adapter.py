@@ -16,10 +16,10 @@ from ...core.models import Capabilities, Modality
 from ...core.tokens import CountMethod, TokenCount
 from ...core.types import ChatRequest, ChatResponse
 from ..base import CallContext, HealthReport, ModelSpec, ProviderBase
-from ..http.client import UpstreamClient, default_problem, parse_json
+from ..http.client import UpstreamClient, default_problem, parse_json, parse_json_all
 from ..http.errors import UpstreamProblem, request_id, to_error
 from ..http.sse import ServerSentEvent, iter_sse
-from ..reads import decode_reads, flatten
+from ..reads import decode_reads, each, flatten
 from .chat_codec import ChatStreamDecoder, decode_chat, encode_chat
 from .completion_codec import (
     CompletionStreamDecoder,
@@ -122,12 +122,35 @@ class OpenAIProvider(ProviderBase):
                     out.extend(decoder.finish())  # with the last read's events
                     return True
                 chunk = parse_json(event.data, self.name, ctx.model)
-                if chunk.__class__ is dict and chunk.get("error"):
+                if chunk.__class__ is not dict:
+                    raise UpstreamProtocolError("the stream carried a chunk that is not an object",
+                                                provider=self.name, model=ctx.model)
+                if chunk.get("error"):
                     raise self._stream_error(chunk, ctx, headers)
                 out.extend(decoder.feed(chunk))
                 return False
 
-            async for events in decode_reads(iter_sse(chunks), step):
+            def read(events: Sequence[ServerSentEvent], out: list[Any]) -> bool:
+                # The usual read (chunks, perhaps `[DONE]` last) in one pass:
+                # the JSON parsed at once and runs of plain text decoded as
+                # one delta. Anything else (malformed JSON, an in-stream error,
+                # `[DONE]` before the end: not JSON) goes one event at a time.
+                nonlocal done
+                datas = [event.data for event in events]
+                last = datas[-1] == "[DONE]"
+                if last:
+                    del datas[-1]
+                parsed = parse_json_all(datas)
+                if parsed is None or [chunk for chunk in parsed
+                                      if chunk.__class__ is not dict or chunk.get("error")]:
+                    return each(step)(events, out)
+                out += decoder.feed_all(parsed)
+                if last:
+                    done = True
+                    out += decoder.finish()
+                return last
+
+            async for events in decode_reads(iter_sse(chunks), read):
                 yield events
             if not done:
                 if not decoder.finished:

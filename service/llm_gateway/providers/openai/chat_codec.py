@@ -14,7 +14,7 @@ compatible servers' own pages (presets.py). Translation choices:
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -360,9 +360,38 @@ class ChatStreamDecoder:
         self._calls_ended = False
 
     def feed(self, chunk: Mapping[str, Any]) -> list[StreamEvent]:
-        text = self._plain_text(chunk)
-        if text is not None:
-            return [TextDelta(self._text_part, text)] if text else []  # type: ignore[arg-type]
+        return self.feed_all((chunk,))
+
+    def feed_all(self, chunks: Sequence[Mapping[str, Any]]) -> list[StreamEvent]:
+        """`feed` for each chunk in order, with each run of chunks of plain
+        text decoded as one delta: what the gateway would have merged them
+        into (core/coalesce.py), without an event per chunk."""
+        out: list[StreamEvent] = []
+        texts: list[str] = []
+        for chunk in chunks:
+            # Most chunks of a stream carry only text for the open text part:
+            # those are taken here; any other goes the general way (_feed).
+            if self._text_part is not None and not chunk.get("usage"):
+                choices = chunk.get("choices")
+                if choices.__class__ is list and len(choices) == 1:  # type: ignore[arg-type]
+                    choice = choices[0]  # type: ignore[index]
+                    delta = choice.get("delta")
+                    if (not choice.get("finish_reason") and choice.get("index", 0) == 0
+                            and delta.__class__ is dict and _PLAIN_DELTA.issuperset(delta)):
+                        text = delta.get("content")
+                        if text.__class__ is str:
+                            if text:
+                                texts.append(text)
+                            continue
+            if texts:
+                out.append(TextDelta(self._text_part, "".join(texts)))  # type: ignore[arg-type]
+                texts = []
+            out += self._feed(chunk)
+        if texts:
+            out.append(TextDelta(self._text_part, "".join(texts)))  # type: ignore[arg-type]
+        return out
+
+    def _feed(self, chunk: Mapping[str, Any]) -> list[StreamEvent]:
         out: list[StreamEvent] = []
         if not self._started:
             self._started = True
@@ -384,22 +413,6 @@ class ChatStreamDecoder:
         index = self._next_part
         self._next_part += 1
         return index
-
-    def _plain_text(self, chunk: Mapping[str, Any]) -> str | None:
-        """The text of a chunk that carries only text for an open text part
-        (most chunks of a stream), else None: the general path decides."""
-        if self._text_part is None or chunk.get("usage"):
-            return None
-        choices = chunk.get("choices")
-        if choices.__class__ is not list or len(choices) != 1:  # type: ignore[arg-type]
-            return None
-        choice = choices[0]  # type: ignore[index]
-        delta = choice.get("delta")
-        if (choice.get("finish_reason") or choice.get("index", 0) != 0
-                or delta.__class__ is not dict or not _PLAIN_DELTA.issuperset(delta)):
-            return None
-        content = delta.get("content")
-        return content if content.__class__ is str else None
 
     def _delta(self, delta: Mapping[str, Any], out: list[StreamEvent]) -> None:
         reasoning = _reasoning_text(delta)

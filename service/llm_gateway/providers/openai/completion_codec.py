@@ -9,7 +9,7 @@ Guided decoding goes to vLLM's `structured_outputs`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...core.completions import (
@@ -140,6 +140,10 @@ class CompletionStreamDecoder:
         if chunk.get("usage"):
             self._usage = decode_usage(chunk["usage"])
         return out
+
+    def feed_all(self, chunks: Sequence[Mapping[str, Any]]) -> list[CompletionEvent]:
+        """`feed` for each chunk in order."""
+        return [event for chunk in chunks for event in self.feed(chunk)]
 
     def finish(self) -> list[CompletionEvent]:
         return [CompletionDone(self._usage)]

@@ -18,7 +18,7 @@ from ..http.errors import request_id, to_error
 from ..http.sse import ServerSentEvent, iter_sse
 from ..openai.adapter import openai_problem
 from ..openai.embed_codec import decode_model_ids
-from ..reads import decode_reads
+from ..reads import decode_reads, each
 from .config import TYPE, OpenAIResponsesConfig
 from .responses_codec import (
     COUNT_TOKENS_PATH,
@@ -84,7 +84,7 @@ class OpenAIResponsesProvider(ProviderBase):
                 out.extend(decoder.feed(event))
                 return decoder.finished  # nothing follows the terminal event
 
-            async for events in decode_reads(iter_sse(chunks), step):
+            async for events in decode_reads(iter_sse(chunks), each(step)):
                 yield events
             if not decoder.finished:
                 raise UpstreamProtocolError("the stream ended before the response was complete",
