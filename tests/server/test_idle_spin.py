@@ -77,6 +77,8 @@ def write(path: Path, text: str) -> Path:
     ("4:memory:/x\n3:cpu,cpuacct:/docker/abc\n",
      {"cpu,cpuacct/docker/abc/cpu.cfs_quota_us": "200000\n"}, True),
     ("3:cpu,cpuacct:/docker/abc\n", {"cpu,cpuacct/docker/abc/cpu.cfs_quota_us": "-1\n"}, False),
+    # A line that is not `id:controllers:path` is skipped, not fatal.
+    ("garbage\n\n0::/kubepods/pod1\n", {"kubepods/pod1/cpu.max": "50000 100000\n"}, True),
 ])
 def test_a_cpu_quota_is_found_in_the_processs_cgroup(
         tmp_path: Path, proc: str, files: dict[str, str], quota: bool) -> None:

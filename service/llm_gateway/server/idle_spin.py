@@ -101,7 +101,10 @@ def has_cpu_quota(cgroup_root: Path = CGROUP_ROOT, proc_cgroup: Path = PROC_CGRO
     except OSError:
         return False
     for line in lines:
-        _, controllers, path = line.split(":", 2)
+        fields = line.split(":", 2)
+        if len(fields) != 3:
+            continue  # not `id:controllers:path`: nothing to learn from it
+        _, controllers, path = fields
         if controllers == "":  # cgroup v2: "0::/path"
             directory, name, unlimited = cgroup_root / path.lstrip("/"), "cpu.max", "max"
         elif "cpu" in controllers.split(","):
