@@ -4,13 +4,14 @@ compression, malformed replies, refused headers and the connection limit."""
 
 import asyncio
 import datetime
+import gc
 import gzip
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from llm_gateway.providers.http.h1 import H1Transport, _split
+from llm_gateway.providers.http.h1 import H1Transport, _Exchange, _split
 from llm_gateway.providers.http.transport import (
     OutgoingRequest,
     RequestTimeout,
@@ -58,6 +59,28 @@ async def test_keep_alive_reuses_the_connection_and_close_ends_it(
     connections = [upstream.wait_for_exchange(i).connection for i in (1, 2, 3, 4)]
     assert connections[0] == connections[1] == connections[2]  # kept alive
     assert connections[3] != connections[2]  # `Connection: close` was honoured
+
+
+async def test_an_exchange_goes_without_the_cycle_collector(h1: H1Transport,
+                                                          upstream: FakeUpstream) -> None:
+    # Each exchange is freed by reference counting once it ends: left to the
+    # cycle collector, a busy gateway's exchanges pile up between collections.
+    upstream.on("POST", "/r", Reply(body=b"ok"))
+    upstream.on("POST", "/s", Stream([b"one", b"two"]))
+
+    async def exchanges() -> None:
+        for _ in range(3):
+            assert (await h1.send(post(upstream, "/r"), TIMEOUT)).body == b"ok"
+            async with h1.stream(post(upstream, "/s"), TIMEOUT) as (_, _, chunks):
+                assert b"".join([c async for c in chunks]) == b"onetwo"
+
+    gc.collect()
+    gc.disable()
+    try:
+        await exchanges()
+        assert not [o for o in gc.get_objects() if isinstance(o, _Exchange)]
+    finally:
+        gc.enable()
 
 
 async def test_a_body_that_runs_until_the_connection_closes(h1: H1Transport,

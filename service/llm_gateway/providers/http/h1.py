@@ -489,8 +489,13 @@ class H1Transport:
 
     def _release(self, conn: _Connection, reusable: bool) -> None:
         self._slots.release()
-        if conn.exchange is not None:
-            conn.exchange.stop()
+        exchange = conn.exchange
+        if exchange is not None:
+            exchange.stop()
+            # The parser holds the exchange's callbacks and the exchange the
+            # parser: without this, every exchange would wait for the cycle
+            # collector instead of going at once.
+            exchange.parser = None  # type: ignore[assignment]
             conn.exchange = None
         idle = self._idle.setdefault(conn.origin, [])
         if reusable and not conn.closed and not self._closed and len(idle) < self._max_idle:
