@@ -55,6 +55,24 @@ def test_every_two_way_split() -> None:
         assert decode([STREAM[:cut], STREAM[cut:]]) == EXPECTED, cut
 
 
+@pytest.mark.parametrize(("read", "expected"), [
+    # One-line `data:` events only: taken in one split.
+    (b"data: a\n\ndata: b: c\n\ndata: \n\ndata:  two spaces\n\n",
+     [ServerSentEvent("a"), ServerSentEvent("b: c"), ServerSentEvent(""),
+      ServerSentEvent(" two spaces")]),
+    # Anything else among them goes line by line, with the same result.
+    (b"data: a\n\n\n\ndata: b\n\n", [ServerSentEvent("a"), ServerSentEvent("b")]),
+    (b"data: a\ndata: b\n\ndata: c\n\n", [ServerSentEvent("a\nb"), ServerSentEvent("c")]),
+    (b"data: a\n\nevent: x\ndata: b\n\n", [ServerSentEvent("a"), ServerSentEvent("b", "x")]),
+    (b"data: a\n\n: keep-alive\n\ndata: b\n\n", [ServerSentEvent("a"), ServerSentEvent("b")]),
+    (b"data: a\n\ndata:b\n\n", [ServerSentEvent("a"), ServerSentEvent("b")]),
+    (b"data: a\n\nid: 1\n\ndata: b\n\n", [ServerSentEvent("a"), ServerSentEvent("b", id="1")]),
+    (b"data: a\n\ndata: b\ndata", [ServerSentEvent("a")]),  # the rest is incomplete
+])
+def test_a_read_of_many_events(read: bytes, expected: list[ServerSentEvent]) -> None:
+    assert SSEDecoder().feed(read) == expected
+
+
 def test_event_without_blank_line_is_dropped_at_end() -> None:
     assert decode([b"data: complete\n\ndata: partial"]) == [ServerSentEvent("complete")]
 

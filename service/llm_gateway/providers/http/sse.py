@@ -23,6 +23,7 @@ class ServerSentEvent(NamedTuple):
 
 
 _new = tuple.__new__
+_NEXT_DATA = "\n\ndata: "  # a blank line, then the next event's `data:` line
 
 
 class SSEDecoder:
@@ -56,19 +57,31 @@ class SSEDecoder:
             # tuple's keyword-handling constructor.
             complete, blank, buffer = buffer.rpartition(b"\n\n")
             if blank:
-                append = events.append
-                for block in complete.decode("utf-8", "replace").split("\n\n"):
-                    if block[:6] == "data: " and "\n" not in block and not self._id:
-                        append(_new(ServerSentEvent, (block[6:], "message", "")))
-                    else:
-                        for line in block.split("\n"):
-                            self._line(line, events)
-                        self._line("", events)
+                text = complete.decode("utf-8", "replace")
+                datas = (text[6:].split(_NEXT_DATA) if not self._id and text[:6] == "data: "
+                         else None)
+                if datas is not None and complete.count(b"\n") == 2 * (len(datas) - 1):
+                    # Only one-line `data:` events: every line break is in a
+                    # blank line followed by the next `data: `.
+                    events = [_new(ServerSentEvent, (data, "message", "")) for data in datas]
+                else:
+                    self._blocks(text, events)
         lines = buffer.split(b"\n")
         self._buffer = lines.pop()
         for raw in lines:
             self._line(raw.decode("utf-8", "replace"), events)
         return events
+
+    def _blocks(self, text: str, events: list[ServerSentEvent]) -> None:
+        """Complete events (`text` ends at a blank line), one block at a time."""
+        append = events.append
+        for block in text.split("\n\n"):
+            if block[:6] == "data: " and "\n" not in block and not self._id:
+                append(_new(ServerSentEvent, (block[6:], "message", "")))
+            else:
+                for line in block.split("\n"):
+                    self._line(line, events)
+                self._line("", events)
 
     def close(self) -> list[ServerSentEvent]:
         """End of stream: a final line without terminator counts; an event
