@@ -17,11 +17,14 @@ plain text) passes its own read decoder instead.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from typing import Protocol, TypeVar
 
-from ..core.errors import GatewayError
+from ..core.errors import GatewayError, UpstreamProtocolError
+
+log = logging.getLogger(__name__)
 
 Item = TypeVar("Item")
 Event = TypeVar("Event")
@@ -72,11 +75,18 @@ def each(step: Step[Item, Event]) -> ReadStep[Item, Event]:
     return read
 
 
-async def decode_reads(reads: AsyncIterator[Sequence[Item]], decode: ReadStep[Item, Event]
-                       ) -> AsyncIterator[list[Event]]:
+# What a decoder raises when an upstream item has an unexpected shape (a
+# string where an object belongs, a list where a number does): decoders are
+# pure functions of the upstream's data, written for its documented shapes.
+SHAPE_ERRORS = (AttributeError, TypeError, ValueError, KeyError, IndexError)
+
+
+async def decode_reads(reads: AsyncIterator[Sequence[Item]], decode: ReadStep[Item, Event],
+                       *, provider: str, model: str) -> AsyncIterator[list[Event]]:
     """The events of each read's items, one list per read (none when a read
     decodes to nothing). An upstream error raised by `decode` comes after the
-    events it decoded before the error, as it would have one event at a time."""
+    events it decoded before the error, as it would have one event at a time;
+    an item of an unexpected shape is an UpstreamProtocolError, not a crash."""
     async with aclosing(reads):  # ending early must not leave the framing open
         async for items in reads:
             out: list[Event] = []
@@ -86,6 +96,12 @@ async def decode_reads(reads: AsyncIterator[Sequence[Item]], decode: ReadStep[It
                 ended = decode(items, out)
             except GatewayError as exc:
                 error = exc
+            except SHAPE_ERRORS as exc:
+                # Logged with its traceback: a decoder's own bug looks the same.
+                log.warning("an upstream stream item of an unexpected shape",
+                            extra={"provider": provider, "model": model}, exc_info=exc)
+                error = UpstreamProtocolError("the stream carried an item of an unexpected shape",
+                                              provider=provider, model=model)
             if out:
                 yield out
             if error is not None:

@@ -319,6 +319,9 @@ async def test_events_are_forwarded_before_the_upstream_finishes(upstream: FakeU
     fx.sse_frames(fx.STREAM_TEXT[:4]),
     [b"event: message_start\ndata: {not json\n\n"],
     [b"data: [1, 2]\n\n"],
+    # An event of an unexpected shape: a protocol error, not a crash.
+    fx.sse_frames([*fx.STREAM_TEXT[:3], {"type": "content_block_delta", "index": 0,
+                                         "delta": "not an object"}]),
 ])
 async def test_truncated_or_malformed_streams(upstream: FakeUpstream, frames: list) -> None:
     upstream.on("POST", MESSAGES, Stream(frames))

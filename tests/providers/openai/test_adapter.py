@@ -163,6 +163,9 @@ TEXT = fx.chunk({"content": "Hel"})
     ([*sse(TEXT, fx.chunk({"content": "lo"})), b"data: {not json\n\n", *sse(TEXT)],
      e.UpstreamProtocolError),
     (sse(TEXT, fx.chunk({"content": "lo"}), [1, 2], TEXT), e.UpstreamProtocolError),
+    # A chunk of an unexpected shape (choices that are not a list of objects).
+    (sse(TEXT, fx.chunk({"content": "lo"}), {"choices": "not a list"}, TEXT),
+     e.UpstreamProtocolError),
 ])
 async def test_an_error_within_a_read_comes_after_the_events_before_it(
         upstream: FakeUpstream, frame: list[bytes], error: type) -> None:

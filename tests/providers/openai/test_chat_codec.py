@@ -255,14 +255,17 @@ def test_a_read_decoded_at_once_is_the_same_stream(stream: list) -> None:
     chunks = [c for c in stream if c != "[DONE]"]
     one, whole = ChatStreamDecoder("req_9"), ChatStreamDecoder("req_9")
     each = [event for c in chunks for event in one.feed(c)] + one.finish()
-    at_once = whole.feed_all(chunks) + whole.finish()
-    assert coalesce(at_once) == coalesce(each)
+    at_once: list = []
+    whole.feed_all(chunks, at_once)
+    assert coalesce(at_once + whole.finish()) == coalesce(each)
 
 
 def test_a_run_of_plain_text_chunks_is_one_delta() -> None:
     decoder = ChatStreamDecoder()
     decoder.feed(fx.chunk({"role": "assistant", "content": "Hi"}))
-    assert decoder.feed_all([fx.chunk({"content": t}) for t in ("a", "", "b", "c")]) == [
-        TextDelta(0, "abc")]
-    assert decoder.feed_all(STREAM_MIXED[5:8]) == [
-        ReasoningDelta(1, text="hmm"), TextDelta(0, "de")]
+    out: list = []
+    decoder.feed_all([fx.chunk({"content": t}) for t in ("a", "", "b", "c")], out)
+    assert out == [TextDelta(0, "abc")]
+    out = []
+    decoder.feed_all(STREAM_MIXED[5:8], out)
+    assert out == [ReasoningDelta(1, text="hmm"), TextDelta(0, "de")]

@@ -95,7 +95,8 @@ class AnthropicProvider(ProviderBase):
                 out.extend(decoder.feed(event))
                 return decoder.finished  # message_stop: nothing may follow
 
-            async for events in decode_reads(iter_sse(chunks), each(step)):
+            async for events in decode_reads(iter_sse(chunks), each(step),
+                                             provider=self.name, model=ctx.model):
                 yield events
             if not decoder.finished:
                 raise UpstreamProtocolError("the stream ended before message_stop",

@@ -115,7 +115,9 @@ class BedrockProvider(ProviderBase):
                 out.extend(decoder.feed(frame.kind, payload))
                 return False
 
-            async for events in decode_reads(iter_frames(chunks, self.name, ctx.model), each(step)):
+            frames = iter_frames(chunks, self.name, ctx.model)
+            async for events in decode_reads(frames, each(step),
+                                             provider=self.name, model=ctx.model):
                 yield events
             yield decoder.finish()
 

@@ -120,7 +120,8 @@ class GeminiProvider(ProviderBase):
                 out.extend(decoder.feed(chunk))
                 return False
 
-            async for events in decode_reads(iter_sse(chunks), each(step)):
+            async for events in decode_reads(iter_sse(chunks), each(step),
+                                             provider=self.name, model=ctx.model):
                 yield events
             # No terminator: EOF ends the stream (finish() checks it was complete).
             yield decoder.finish()

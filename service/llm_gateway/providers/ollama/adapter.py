@@ -104,7 +104,8 @@ class OllamaProvider(ProviderBase):
                 out.extend(decoder.feed(self._line(raw, headers, ctx.model)))
                 return decoder.finished
 
-            async for events in decode_reads(iter_ndjson(chunks), each(step)):
+            async for events in decode_reads(iter_ndjson(chunks), each(step),
+                                             provider=self.name, model=ctx.model):
                 yield events
             if not decoder.finished:
                 raise UpstreamProtocolError("the stream ended before its done line",

@@ -144,13 +144,14 @@ class OpenAIProvider(ProviderBase):
                 if parsed is None or [chunk for chunk in parsed
                                       if chunk.__class__ is not dict or chunk.get("error")]:
                     return each(step)(events, out)
-                out += decoder.feed_all(parsed)
+                decoder.feed_all(parsed, out)
                 if last:
                     done = True
                     out += decoder.finish()
                 return last
 
-            async for events in decode_reads(iter_sse(chunks), read):
+            async for events in decode_reads(iter_sse(chunks), read,
+                                             provider=self.name, model=ctx.model):
                 yield events
             if not done:
                 if not decoder.finished:

@@ -360,13 +360,15 @@ class ChatStreamDecoder:
         self._calls_ended = False
 
     def feed(self, chunk: Mapping[str, Any]) -> list[StreamEvent]:
-        return self.feed_all((chunk,))
-
-    def feed_all(self, chunks: Sequence[Mapping[str, Any]]) -> list[StreamEvent]:
-        """`feed` for each chunk in order, with each run of chunks of plain
-        text decoded as one delta: what the gateway would have merged them
-        into (core/coalesce.py), without an event per chunk."""
         out: list[StreamEvent] = []
+        self.feed_all((chunk,), out)
+        return out
+
+    def feed_all(self, chunks: Sequence[Mapping[str, Any]], out: list[StreamEvent]) -> None:
+        """`feed` for each chunk in order, into `out`, with each run of
+        chunks of plain text decoded as one delta: what the gateway would have
+        merged them into (core/coalesce.py), without an event per chunk. A
+        chunk that fails leaves `out` with the events of the chunks before it."""
         texts: list[str] = []
         for chunk in chunks:
             # Most chunks of a stream carry only text for the open text part:
@@ -389,7 +391,6 @@ class ChatStreamDecoder:
             out += self._feed(chunk)
         if texts:
             out.append(TextDelta(self._text_part, "".join(texts)))  # type: ignore[arg-type]
-        return out
 
     def _feed(self, chunk: Mapping[str, Any]) -> list[StreamEvent]:
         out: list[StreamEvent] = []

@@ -141,9 +141,10 @@ class CompletionStreamDecoder:
             self._usage = decode_usage(chunk["usage"])
         return out
 
-    def feed_all(self, chunks: Sequence[Mapping[str, Any]]) -> list[CompletionEvent]:
-        """`feed` for each chunk in order."""
-        return [event for chunk in chunks for event in self.feed(chunk)]
+    def feed_all(self, chunks: Sequence[Mapping[str, Any]], out: list[CompletionEvent]) -> None:
+        """`feed` for each chunk in order, into `out`."""
+        for chunk in chunks:
+            out += self.feed(chunk)
 
     def finish(self) -> list[CompletionEvent]:
         return [CompletionDone(self._usage)]

@@ -84,7 +84,8 @@ class OpenAIResponsesProvider(ProviderBase):
                 out.extend(decoder.feed(event))
                 return decoder.finished  # nothing follows the terminal event
 
-            async for events in decode_reads(iter_sse(chunks), each(step)):
+            async for events in decode_reads(iter_sse(chunks), each(step),
+                                             provider=self.name, model=ctx.model):
                 yield events
             if not decoder.finished:
                 raise UpstreamProtocolError("the stream ended before the response was complete",
