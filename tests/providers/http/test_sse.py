@@ -83,3 +83,40 @@ def test_ndjson_lines_across_splits() -> None:
         d = NDJSONDecoder()
         assert d.feed(data[:cut]) + d.feed(data[cut:]) + d.close() == [
             b'{"a": 1}', b'{"b": "x\\ny"}', b'{"c": 3}'], cut
+
+
+def reference(stream: bytes) -> list[ServerSentEvent]:
+    """The WHATWG algorithm, line by line, as plainly as it reads."""
+    text = stream.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")[:-1]  # a last line without its end is not a line
+    events, data, name, last_id = [], [], "", ""
+    for line in lines:
+        if line == "":
+            if data:
+                events.append(ServerSentEvent("\n".join(data), name or "message", last_id))
+            data, name = [], ""
+        elif not line.startswith(":"):
+            field, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "data":
+                data.append(value)
+            elif field == "event":
+                name = value
+            elif field == "id" and "\0" not in value:
+                last_id = value
+    return events
+
+
+def test_random_streams_and_splits_decode_as_the_reference() -> None:
+    import random
+
+    rng = random.Random(7)
+    pieces = [b"data: {\"a\": 1}\n\n", b"data: x\n\n", b"data:\n\n", b"data: two\ndata: lines\n\n",
+              b"event: e\ndata: y\n\n", b"id: 3\n\n", b": ping\n\n", b"\n",
+              b"data: caf\xc3\xa9\n\n", b"data: cr\r\n\r\n", b"retry: 1\n", b"data: \xff\n\n",
+              b"data: [DONE]\n\n"]
+    for _ in range(300):
+        stream = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        cuts = sorted(rng.sample(range(len(stream) + 1), rng.randint(0, min(4, len(stream)))))
+        chunks = [stream[a:b] for a, b in zip([0, *cuts], [*cuts, len(stream)], strict=True)]
+        assert decode(chunks) == reference(stream), (stream, cuts)
