@@ -269,3 +269,41 @@ def test_a_run_of_plain_text_chunks_is_one_delta() -> None:
     out = []
     decoder.feed_all(STREAM_MIXED[5:8], out)
     assert out == [ReasoningDelta(1, text="hmm"), TextDelta(0, "de")]
+
+
+def test_random_streams_read_at_once_are_the_same_stream() -> None:
+    # Reads of random chunks decoded at once (the plain-text shortcut, runs
+    # merged) give, read by read, what the general path gives chunk by chunk.
+    import random
+
+    rng = random.Random(11)
+    kinds = [
+        lambda: fx.chunk({"content": rng.choice(["a", "b c", "", "é"])}),
+        lambda: fx.chunk({"role": "assistant", "content": "r"}),
+        lambda: fx.chunk({"content": None}),
+        lambda: fx.chunk({"content": [{"type": "text", "text": "parts"}]}),  # Mistral
+        lambda: fx.chunk({"reasoning": "think "}),
+        lambda: fx.chunk({"content": "both", "reasoning": "and"}),
+        lambda: fx.chunk({"refusal": "no"}),
+        lambda: fx.chunk({"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
+                                          "function": {"name": "f", "arguments": "{\"x\""}}]}),
+        lambda: fx.chunk({"tool_calls": [{"index": 0, "function": {"arguments": ": 1}"}}]}),
+        lambda: {**fx.chunk({"content": "u"}), "usage": fx.USAGE_CHUNK["usage"]},
+        lambda: {**fx.chunk({}), "choices": [{"index": 1, "delta": {"content": "x"}}]},
+        lambda: fx.chunk({"content": "end"}, rng.choice(["stop", "length"])),
+        lambda: fx.USAGE_CHUNK,
+    ]
+    for _ in range(300):
+        chunks = [fx.chunk({"role": "assistant", "content": ""})]
+        chunks += [rng.choice(kinds)() for _ in range(rng.randint(0, 15))]
+        one, whole = ChatStreamDecoder("r"), ChatStreamDecoder("r")
+        i = 0
+        while i < len(chunks):  # reads of random sizes: what the gateway sends for each
+            read = chunks[i:i + rng.randint(1, 6)]
+            i += len(read)
+            at_once: list = []
+            whole.feed_all(read, at_once)
+            # The reference takes every chunk the general way, no shortcut.
+            each = [event for c in read for event in one._feed(c)]
+            assert coalesce(at_once) == coalesce(each), (chunks, read)
+        assert whole.finish() == one.finish()
