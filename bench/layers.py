@@ -18,7 +18,7 @@ Layers (each includes the ones above it):
   grpc      the server, the servicer's wrapper and three messages (no upstream)
   request   + protobuf -> core request, routing
   upstream  + the OpenAI request body and the upstream call (h1), whole body read
-  sse-json  + SSE framing and one JSON parse per event
+  sse-json  + SSE framing and the JSON of each read (one pass)
   decode    + the adapter's stream (the OpenAI chunk decoder)
   gateway   + Gateway.stream (coalescing, the stream contract)
   full      the servicer as shipped (events to protobuf as they come)
@@ -49,7 +49,7 @@ from harness.servers import (
 )
 from llm_gateway.api.chat import chat_request_from_proto
 from llm_gateway.config.loader import load_config
-from llm_gateway.providers.http.client import parse_json
+from llm_gateway.providers.http.client import parse_json_all
 from llm_gateway.providers.http.sse import iter_sse
 from llm_gateway.providers.openai.adapter import OpenAIProvider
 from llm_gateway.providers.openai.chat_codec import encode_chat
@@ -111,10 +111,8 @@ class LayerServicer(ChatServicer):
                 async for _ in chunks:
                     pass
                 return
-            async for events in iter_sse(chunks):
-                for event in events:
-                    if event.data != "[DONE]":
-                        parse_json(event.data, provider.name, ctx.model)
+            async for events in iter_sse(chunks):  # as the adapter's `read` does
+                parse_json_all([event.data for event in events if event.data != "[DONE]"])
 
 
 async def serve(port: int, upstream_port: int, layer: str) -> None:

@@ -121,10 +121,9 @@ class OpenAIProvider(ProviderBase):
                     done = True
                     out.extend(decoder.finish())  # with the last read's events
                     return True
+                # A chunk that is not an object fails here (`.get`), and
+                # decode_reads makes that an UpstreamProtocolError.
                 chunk = parse_json(event.data, self.name, ctx.model)
-                if chunk.__class__ is not dict:
-                    raise UpstreamProtocolError("the stream carried a chunk that is not an object",
-                                                provider=self.name, model=ctx.model)
                 if chunk.get("error"):
                     raise self._stream_error(chunk, ctx, headers)
                 out.extend(decoder.feed(chunk))
