@@ -96,9 +96,11 @@ class _Context:
 
 
 class _Streamer(RpcServicer):
+    messages = 4
+
     @server_stream("Stream")
     async def Stream(self, request: Any, context: Any, call: Call) -> AsyncIterator[int]:
-        for message in range(4):
+        for message in range(self.messages):
             yield message
 
 
@@ -120,6 +122,26 @@ async def test_a_streams_first_two_messages_go_at_once_and_later_ones_wait() -> 
     assert busy_turns_at[1] < 50  # the first two went while the loop was busy
     assert busy_turns_at[2] == 50  # the third waited for the loop to be idle
     assert pacing.in_progress == 1  # the stream's own call was counted and released
+
+
+async def test_a_streams_end_waits_like_a_later_message() -> None:
+    pacing = Pacing(FOREVER_MS)
+    servicer = _Streamer(gateway=None, pacing=pacing)  # type: ignore[arg-type]
+    servicer.messages = 2  # both go at once; then only the end (the status) is left
+    pacing.in_progress = 1  # another call in progress
+    busy = Busy(turns=50)
+    received: list[int] = []
+
+    async def read() -> int:
+        async for message in servicer.Stream(object(), _Context()):
+            received.append(message)
+            assert busy.ran < 50  # the messages went while the loop was busy
+        return busy.ran  # when the stream ended
+
+    ended_at, _ = await asyncio.wait_for(asyncio.gather(read(), busy.done), 5)
+    assert received == [0, 1]
+    assert ended_at == 50  # the end waited for the loop to be idle
+    assert pacing.in_progress == 1
 
 
 async def test_a_lone_stream_never_waits() -> None:

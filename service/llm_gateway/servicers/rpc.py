@@ -111,6 +111,9 @@ def server_stream(method: str
                         await pacing.wait()
                     sent += 1
                     yield message
+                # The status (sent when this returns) is later output too.
+                if pacing.should_wait(sent):
+                    await pacing.wait()
             except GatewayError as error:
                 await _abort(context, call, error)
             except asyncio.CancelledError:
