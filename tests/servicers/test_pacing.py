@@ -1,14 +1,18 @@
-"""servicers/pacing.py: a stream's later messages wait while the event loop
-is busy (at most max_wait) and go on its first idle turn; a lone call and a
-stream's first two messages never wait."""
+"""servicers/pacing.py: a stream's later messages and its end wait while the
+event loop is busy (at most max_wait) and go after its first idle turn,
+behind what that turn let in; a lone call and a stream's first two messages
+never wait."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import uvloop
+from llm_gateway.server.idle_spin import IDLE_TURN_S
 from llm_gateway.servicers.pacing import Pacing
 from llm_gateway.servicers.rpc import Call, RpcServicer, server_stream
 
@@ -152,3 +156,60 @@ async def test_a_lone_stream_never_waits() -> None:
     assert received == [0, 1, 2, 3]
     assert not busy.done.done()  # all four went while the loop was busy
     busy.done.set_result(None)
+
+
+def test_held_messages_go_behind_what_the_idle_moment_let_in() -> None:
+    # gRPC's poller runs while the loop is idle and hands its completions
+    # over through a socket, whose reader uvloop runs right after the turn,
+    # waking the calls they belong to: emulated here by a callback that, on an
+    # idle turn, writes to a socket whose reader wakes "another call". The
+    # held message must not run ahead of that call's first output. (The
+    # gateway runs on uvloop; asyncio's own loop queues reader callbacks
+    # behind the turn's other callbacks instead.)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        assert runner.run(_idle_moment_order()) == ["first output", "held message"]
+
+
+async def _idle_moment_order() -> list[str]:
+    loop = asyncio.get_running_loop()
+    pacing = Pacing(FOREVER_MS)
+    order: list[str] = []
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    completion = loop.create_future()
+
+    def delivered() -> None:
+        reader.recv(1)
+        completion.set_result(None)
+
+    async def other_call() -> None:
+        await completion
+        order.append("first output")
+
+    async def held() -> None:
+        await pacing.wait()
+        order.append("held message")
+
+    busy = Busy(turns=20)
+    last_turn = time.perf_counter()
+
+    def poller_turn() -> None:
+        nonlocal last_turn
+        now = time.perf_counter()
+        if busy.done.done() and now - last_turn < IDLE_TURN_S:
+            writer.send(b"x")  # the poller hands over a completion
+            return
+        last_turn = now
+        loop.call_soon(poller_turn)
+
+    loop.add_reader(reader, delivered)
+    try:
+        calls = [asyncio.ensure_future(other_call()), asyncio.ensure_future(held())]
+        await asyncio.sleep(0)  # both wait; pacing's turn is queued ahead of the poller's
+        loop.call_soon(poller_turn)
+        await asyncio.wait_for(asyncio.gather(*calls, busy.done), 5)
+    finally:
+        loop.remove_reader(reader)
+        reader.close()
+        writer.close()
+    return order
