@@ -161,30 +161,34 @@ async def test_a_lone_stream_never_waits() -> None:
 def test_held_messages_go_behind_what_the_idle_moment_let_in() -> None:
     # gRPC's poller runs while the loop is idle and hands its completions
     # over through a socket, whose reader uvloop runs right after the turn,
-    # waking the calls they belong to: emulated here by a callback that, on an
-    # idle turn, writes to a socket whose reader wakes "another call". The
-    # held message must not run ahead of that call's first output. (The
+    # waking the calls they belong to; such a call asks its upstream, whose
+    # answer (another socket) becomes its first event. Emulated here with
+    # two socket pairs; the held message must go behind both steps. (The
     # gateway runs on uvloop; asyncio's own loop queues reader callbacks
     # behind the turn's other callbacks instead.)
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        assert runner.run(_idle_moment_order()) == ["first output", "held message"]
+        order = runner.run(_idle_moment_order())
+    assert order == ["request read", "first event", "held message"]
 
 
 async def _idle_moment_order() -> list[str]:
     loop = asyncio.get_running_loop()
     pacing = Pacing(FOREVER_MS)
     order: list[str] = []
-    reader, writer = socket.socketpair()
-    reader.setblocking(False)
-    completion = loop.create_future()
+    poller, poller_end = socket.socketpair()
+    upstream, upstream_end = socket.socketpair()
+    completion, answer = loop.create_future(), loop.create_future()
 
-    def delivered() -> None:
-        reader.recv(1)
-        completion.set_result(None)
+    def on_readable(sock: socket.socket, future: asyncio.Future[None]) -> None:
+        sock.recv(1)
+        future.set_result(None)
 
     async def other_call() -> None:
-        await completion
-        order.append("first output")
+        await completion  # its request was read
+        order.append("request read")
+        upstream_end.send(b"q")  # the upstream answers at once
+        await answer
+        order.append("first event")
 
     async def held() -> None:
         await pacing.wait()
@@ -197,19 +201,21 @@ async def _idle_moment_order() -> list[str]:
         nonlocal last_turn
         now = time.perf_counter()
         if busy.done.done() and now - last_turn < IDLE_TURN_S:
-            writer.send(b"x")  # the poller hands over a completion
+            poller_end.send(b"x")  # the poller hands over a completion
             return
         last_turn = now
         loop.call_soon(poller_turn)
 
-    loop.add_reader(reader, delivered)
+    loop.add_reader(poller, on_readable, poller, completion)
+    loop.add_reader(upstream, on_readable, upstream, answer)
     try:
         calls = [asyncio.ensure_future(other_call()), asyncio.ensure_future(held())]
         await asyncio.sleep(0)  # both wait; pacing's turn is queued ahead of the poller's
         loop.call_soon(poller_turn)
         await asyncio.wait_for(asyncio.gather(*calls, busy.done), 5)
     finally:
-        loop.remove_reader(reader)
-        reader.close()
-        writer.close()
+        for sock in (poller, upstream):
+            loop.remove_reader(sock)
+        for sock in (poller, poller_end, upstream, upstream_end):
+            sock.close()
     return order

@@ -9,7 +9,8 @@ a chat stream's `done` event came before it), waits, while other calls are in
 progress, until a turn of the loop finds nothing else to run, or at most
 `max_wait`. The work of calls still waiting for their first output runs
 first; the later messages go as soon as the loop has a moment, in one batch,
-behind what that moment let in (gRPC's completions for other calls).
+behind what that moment let in (gRPC's completions for other calls, and the
+upstream answers those calls' handlers asked for).
 
 At saturation this barely delays streams' ends: a closed loop's calls last
 concurrency / throughput whatever the order of the work, so work moved later
@@ -45,7 +46,7 @@ class Pacing:
         self._waiting: deque[tuple[float, asyncio.Future[None]]] = deque()
         self._turning = False
         self._last_turn = 0.0
-        self._idle = False  # the previous turn was an idle one
+        self._idle_turns = (False, False)  # whether the last two were idle, latest first
 
     def should_wait(self, sent: int) -> bool:
         """Whether a stream's next message, after `sent` of them, waits: it is
@@ -54,27 +55,30 @@ class Pacing:
         return sent >= HEAD_MESSAGES and self.in_progress > 1 and self.max_wait > 0
 
     async def wait(self) -> None:
-        """Returns after the loop's next idle turn, or after `max_wait`."""
+        """Returns two turns after the loop's next idle turn, or after
+        `max_wait`."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         self._waiting.append((time.perf_counter() + self.max_wait, future))
         if not self._turning:
             self._turning = True
             self._last_turn = 0.0  # the first turn only starts the measure
-            self._idle = False
+            self._idle_turns = (False, False)
             loop.call_soon(self._turn, loop)
         await future
 
     def _turn(self, loop: asyncio.AbstractEventLoop) -> None:
         now = time.perf_counter()
         waiting = self._waiting
-        # Held messages go on the turn after an idle one: that idle moment is
-        # when gRPC's poller runs and delivers other calls' completions (the
-        # idle spin yields to it), and those reach the loop's queue first, so
-        # other calls' first output still runs ahead of these messages
-        # (bench/README.md: first event 0.28 ms sooner at 16 streams).
-        release = self._idle
-        self._idle = now - self._last_turn < IDLE_TURN_S
+        # Held messages go two turns after an idle one. The idle moment is
+        # when gRPC's poller runs (the idle spin yields to it): the next turn
+        # runs the completions it delivered (calls accepted, requests read),
+        # whose handlers ask their upstreams, and the turn after that runs
+        # the upstreams' answers, which become those calls' first events.
+        # Released any sooner, the messages would run ahead of that work
+        # (bench/README.md: first event 0.29 then 0.1 ms sooner at 16 streams).
+        release = self._idle_turns[1]
+        self._idle_turns = (now - self._last_turn < IDLE_TURN_S, self._idle_turns[0])
         while waiting and (release or waiting[0][0] <= now):
             future = waiting.popleft()[1]
             if not future.done():  # a cancelled call's message is skipped
