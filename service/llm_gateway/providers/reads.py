@@ -86,43 +86,28 @@ async def decode_reads(reads: AsyncIterator[Sequence[Item]], decode: ReadStep[It
     """The events of each read's items, one list per read (none when a read
     decodes to nothing). An upstream error raised by `decode` comes after the
     events it decoded before the error, as it would have one event at a time;
-    an item of an unexpected shape is an UpstreamProtocolError, not a crash.
-
-    The stream's first item is decoded and forwarded on its own, ahead of the
-    rest of its read: it carries what the stream's first event needs (the
-    response's id and model), and a fast upstream's first read can carry the
-    whole response, whose decoding would otherwise delay that event
-    (bench/README.md). A framing that hands over its items lazily (Bedrock's
-    frames, decoded as they are taken) keeps its first read whole."""
+    an item of an unexpected shape is an UpstreamProtocolError, not a crash."""
     async with aclosing(reads):  # ending early must not leave the framing open
-        first = True
         async for items in reads:
-            batches: tuple[Sequence[Item], ...] = (items,)
-            if first:
-                first = False
-                if isinstance(items, Sequence) and len(items) > 1:
-                    batches = (items[:1], items[1:])
-            for batch in batches:
-                out: list[Event] = []
-                error: GatewayError | None = None
-                ended = False
-                try:
-                    ended = decode(batch, out)
-                except GatewayError as exc:
-                    error = exc
-                except SHAPE_ERRORS as exc:
-                    # Logged with its traceback: a decoder's own bug looks the same.
-                    log.warning("an upstream stream item of an unexpected shape",
-                                extra={"provider": provider, "model": model}, exc_info=exc)
-                    error = UpstreamProtocolError(
-                        "the stream carried an item of an unexpected shape",
-                        provider=provider, model=model)
-                if out:
-                    yield out
-                if error is not None:
-                    raise error
-                if ended:
-                    return
+            out: list[Event] = []
+            error: GatewayError | None = None
+            ended = False
+            try:
+                ended = decode(items, out)
+            except GatewayError as exc:
+                error = exc
+            except SHAPE_ERRORS as exc:
+                # Logged with its traceback: a decoder's own bug looks the same.
+                log.warning("an upstream stream item of an unexpected shape",
+                            extra={"provider": provider, "model": model}, exc_info=exc)
+                error = UpstreamProtocolError("the stream carried an item of an unexpected shape",
+                                              provider=provider, model=model)
+            if out:
+                yield out
+            if error is not None:
+                raise error
+            if ended:
+                return
 
 
 async def flatten(reads: AsyncIterator[list[Event]]) -> AsyncIterator[Event]:
