@@ -139,6 +139,8 @@ async def serve(port: int, client: str, base_url: str) -> None:
                 if pacing.should_wait(sent):
                     await pacing.wait()
                 yield message
+            if pacing.should_wait(len(stream_replies)):  # the status, too
+                await pacing.wait()
         finally:
             pacing.in_progress -= 1
 
